@@ -1,0 +1,1 @@
+"""Parts & Repair Platform: a controlled mobile-parts marketplace with escrow and repairs."""

@@ -1,0 +1,59 @@
+"""The audit trail: append-only entries, chained by the sequencer in commit order."""
+
+from datetime import datetime
+from typing import Any
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+
+class AuditEntry(Document):
+    """Written with the change it records; `seq`, `prev_hash` and `hash` are set once, later.
+
+    Entries are inserted as raw documents without `seq` (`pending: true`), so that the
+    unique sparse index on `seq` only ever holds sequenced entries.
+    """
+
+    id: str
+    at: datetime
+    actor_id: str
+    actor_role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    changes: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+    override: bool = False
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    source: dict[str, str | None] = Field(default_factory=dict)
+    pending: bool | None = None
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+    class Settings:
+        name = "audit_entries"
+        indexes = [
+            IndexModel([("seq", ASCENDING)], unique=True, sparse=True, name="seq_unique"),
+            IndexModel([("pending", ASCENDING), ("_id", ASCENDING)], sparse=True, name="pending"),
+            IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+            IndexModel([("actor_id", ASCENDING), ("at", DESCENDING)], name="by_actor"),
+            IndexModel(
+                [("subject_type", ASCENDING), ("subject_id", ASCENDING), ("at", DESCENDING)],
+                name="by_subject",
+            ),
+            IndexModel([("action", ASCENDING), ("at", DESCENDING)], name="by_action"),
+            IndexModel([("override", ASCENDING), ("at", DESCENDING)], name="by_override"),
+        ]
+
+
+class AuditChainHead(Document):
+    """The last sequenced entry: the only document the sequencer serialises on."""
+
+    id: str
+    seq: int
+    hash: str
+
+    class Settings:
+        name = "audit_chain_head"

@@ -1,0 +1,68 @@
+"""Who is calling: bearer-token authentication and permission checks as typed dependencies."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.core.config import settings
+from app.core.errors import Forbidden, Unauthenticated
+from app.core.permissions import AccountStatus, Actor, Permission, Role
+from app.core.security import decode_access_token
+from app.users import service as users_service
+
+bearer = HTTPBearer(auto_error=False, description="Paste the accessToken from /api/auth/login")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+REFUSED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
+
+
+async def _actor_from(credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
+    if credentials is None:
+        return None
+    claims = decode_access_token(
+        settings().auth.jwt_secret.get_secret_value(), credentials.credentials
+    )
+    if claims is None:
+        raise Unauthenticated("Invalid or expired access token")
+    # The account is read on every request so that a suspension takes effect at once,
+    # even while the holder's access token is still valid.
+    user = await users_service.get_account(claims.sub)
+    if user is None or user.status in REFUSED:
+        raise Unauthenticated("This account is not active")
+    return Actor.of(
+        user.id, Role(user.role), tuple(user.scopes),
+        status=user.status, buyer_type=user.buyer_type.value,
+    )
+
+
+async def current_actor(request: Request, credentials: Credentials) -> Actor:
+    actor = await _actor_from(credentials)
+    if actor is None:
+        raise Unauthenticated
+    request.state.actor = actor
+    return actor
+
+
+async def optional_actor(request: Request, credentials: Credentials) -> Actor | None:
+    """The caller if signed in, None for anonymous callers (public routes)."""
+    actor = await _actor_from(credentials)
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+def require(permission: Permission) -> Any:
+    """A dependency type: the signed-in actor, refused with 403 unless it holds `permission`."""
+
+    async def check(actor: CurrentActor) -> Actor:
+        if not actor.can(permission):
+            if actor.status is AccountStatus.PENDING:
+                raise Forbidden("Your account is awaiting admin approval")
+            raise Forbidden(f"Your role does not allow this ({permission.value})")
+        return actor
+
+    check.permission = permission  # type: ignore[attr-defined]
+    return Annotated[Actor, Depends(check)]

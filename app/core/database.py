@@ -1,0 +1,53 @@
+"""MongoDB connection, Beanie initialisation and the transaction helper."""
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from beanie import init_beanie
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+T = TypeVar("T")
+Session = AsyncClientSession
+
+
+class Database:
+    """The process's client and database; one per app instance."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
+        self.db: AsyncDatabase = self.client[name]
+
+    async def init_documents(self, document_models: list[type]) -> None:
+        await init_beanie(database=self.db, document_models=document_models)
+
+    async def ping(self) -> bool:
+        await self.db.command("ping")
+        return True
+
+    async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run `work` in a transaction, retried on transient errors: it must be safe to rerun."""
+        async with self.client.start_session() as session:
+            return await session.with_transaction(work)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+_database: Database | None = None
+
+
+def set_database(database: Database | None) -> None:
+    global _database
+    _database = database
+
+
+def get_database() -> Database:
+    if _database is None:
+        raise RuntimeError("database is not initialised")
+    return _database
+
+
+async def transaction(work: Callable[[Session], Awaitable[T]]) -> T:
+    return await get_database().transaction(work)

@@ -1,0 +1,41 @@
+"""Leases: only one process at a time runs a given background job."""
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from beanie import Document
+from pymongo.errors import DuplicateKeyError
+
+from app.core.clock import utcnow
+
+INSTANCE_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Lease(Document):
+    id: str
+    holder: str
+    expires_at: datetime
+
+    class Settings:
+        name = "leases"
+
+
+async def acquire(name: str, ttl_seconds: float, holder: str = INSTANCE_ID) -> bool:
+    """Take or renew the lease; False when another live holder has it."""
+    now = utcnow()
+    collection = Lease.get_pymongo_collection()
+    try:
+        result = await collection.update_one(
+            {"_id": name, "$or": [{"holder": holder}, {"expires_at": {"$lt": now}}]},
+            {"$set": {"holder": holder, "expires_at": now + timedelta(seconds=ttl_seconds)}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False
+    return result.matched_count == 1 or result.upserted_id is not None
+
+
+async def release(name: str, holder: str = INSTANCE_ID) -> None:
+    await Lease.get_pymongo_collection().delete_one({"_id": name, "holder": holder})

@@ -1,0 +1,88 @@
+"""Keyset (cursor) pagination over one sort field plus `_id` as the tie-breaker."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from app.core.errors import BadRequest
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def _encode(value: Any, doc_id: Any) -> str:
+    if isinstance(value, datetime):
+        payload = {"t": value.isoformat(), "id": doc_id}
+    else:
+        payload = {"v": value, "id": doc_id}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[Any, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded))
+        if "t" in payload:
+            return datetime.fromisoformat(payload["t"]), payload["id"]
+        return payload["v"], payload["id"]
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest("Invalid cursor") from None
+
+
+def _after(field: str, direction: int, value: Any, doc_id: Any) -> dict[str, Any]:
+    op = "$lt" if direction == DESCENDING else "$gt"
+    return {"$or": [{field: {op: value}}, {field: value, "_id": {op: doc_id}}]}
+
+
+async def paginate(
+    collection: AsyncCollection,
+    query: dict[str, Any],
+    page: PageRequest,
+    sort_field: str = "created_at",
+    direction: int = DESCENDING,
+    projection: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Return one page of raw documents and the cursor of the next page (or None)."""
+    if page.cursor:
+        value, doc_id = _decode(page.cursor)
+        query = {"$and": [query, _after(sort_field, direction, value, doc_id)]}
+    sort = [(sort_field, direction), ("_id", direction)]
+    cursor = collection.find(query, projection).sort(sort).limit(page.limit + 1)
+    docs = await cursor.to_list()
+    if len(docs) <= page.limit:
+        return docs, None
+    docs = docs[: page.limit]
+    last = docs[-1]
+    return docs, _encode(_sort_value(last, sort_field), last["_id"])
+
+
+def _sort_value(doc: dict[str, Any], field: str) -> Any:
+    value: Any = doc
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+__all__ = ["ASCENDING", "DESCENDING", "PageRequest", "Pagination", "paginate"]
+
+
+def page_params(
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page"),
+    cursor: str | None = Query(None, max_length=512, description="nextCursor of the last page"),
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor)
+
+
+Pagination = Annotated[PageRequest, Depends(page_params)]

@@ -1,0 +1,148 @@
+"""The one policy table: which role (and admin scope) holds which permission."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    DEALER = "dealer"
+    TECHNICIAN = "technician"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class AdminScope(StrEnum):
+    FINANCE = "finance"
+    OPS = "ops"
+    COMPLIANCE = "compliance"
+    SUPERADMIN = "superadmin"
+
+
+class AccountStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    BLOCKED = "blocked"
+
+
+class Permission(StrEnum):
+    PROFILE_READ = "profile:read"
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    BUSINESS_VERIFY = "users:verify-business"
+    ADMINS_CREATE = "admins:create"
+    AUDIT_READ = "audit:read"
+    DEALER_PROFILE_SUBMIT = "dealers:submit-profile"
+    DEALERS_MANAGE = "dealers:manage"
+    COMMISSION_MANAGE = "commission:manage"
+    PRICING_RULES_MANAGE = "pricing-rules:manage"
+    PRODUCTS_WRITE = "products:write"
+    PRODUCTS_MODERATE = "products:moderate"
+    INVENTORY_WRITE = "inventory:write"
+    ORDERS_PLACE = "orders:place"
+    ORDERS_FULFIL = "orders:fulfil"
+    ORDERS_READ_ALL = "orders:read-all"
+    ORDERS_OVERRIDE = "orders:override"
+
+
+_ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CUSTOMER: frozenset({Permission.PROFILE_READ, Permission.ORDERS_PLACE}),
+    Role.DEALER: frozenset(
+        {
+            Permission.PROFILE_READ,
+            Permission.DEALER_PROFILE_SUBMIT,
+            Permission.PRODUCTS_WRITE,
+            Permission.INVENTORY_WRITE,
+            Permission.ORDERS_FULFIL,
+        }
+    ),
+    Role.TECHNICIAN: frozenset({Permission.PROFILE_READ}),
+    Role.ADMIN: frozenset(
+        {Permission.PROFILE_READ, Permission.USERS_READ, Permission.ORDERS_READ_ALL}
+    ),
+    Role.SYSTEM: frozenset(),
+}
+
+_SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
+    AdminScope.OPS: frozenset(
+        {
+            Permission.USERS_MANAGE,
+            Permission.BUSINESS_VERIFY,
+            Permission.DEALERS_MANAGE,
+            Permission.PRICING_RULES_MANAGE,
+            Permission.PRODUCTS_MODERATE,
+            Permission.ORDERS_OVERRIDE,
+        }
+    ),
+    AdminScope.COMPLIANCE: frozenset(
+        {
+            Permission.AUDIT_READ,
+            Permission.USERS_MANAGE,
+            Permission.BUSINESS_VERIFY,
+            Permission.DEALERS_MANAGE,
+        }
+    ),
+    AdminScope.FINANCE: frozenset({Permission.COMMISSION_MANAGE}),
+    AdminScope.SUPERADMIN: frozenset(Permission),
+}
+
+# What an account awaiting approval may still do: read itself and ask to be verified.
+_PENDING_PERMISSIONS = frozenset({Permission.PROFILE_READ, Permission.DEALER_PROFILE_SUBMIT})
+
+
+def permissions_of(role: Role, scopes: list[str] | tuple[str, ...] = ()) -> frozenset[Permission]:
+    granted = set(_ROLE_PERMISSIONS[role])
+    if role is Role.ADMIN:
+        for scope in scopes:
+            granted |= _SCOPE_PERMISSIONS.get(AdminScope(scope), frozenset())
+    return frozenset(granted)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in account, or the system itself for background jobs."""
+
+    id: str
+    role: Role
+    scopes: tuple[str, ...] = ()
+    status: AccountStatus = AccountStatus.ACTIVE
+    buyer_type: str = "b2c"
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, id: str, role: Role, scopes: tuple[str, ...] = (), **kwargs: object) -> "Actor":
+        return cls(id=id, role=role, scopes=scopes, permissions=permissions_of(role, scopes),
+                   **kwargs)  # type: ignore[arg-type]
+
+    def can(self, permission: Permission) -> bool:
+        if self.status is AccountStatus.PENDING and permission not in _PENDING_PERMISSIONS:
+            return False
+        return permission in self.permissions
+
+    def has_scope(self, scope: AdminScope) -> bool:
+        return self.role is Role.ADMIN and (
+            scope.value in self.scopes or AdminScope.SUPERADMIN.value in self.scopes
+        )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM)
+
+
+def permission_table() -> list[tuple[str, list[str]]]:
+    """Permission → the roles/scopes holding it, for the README and docs."""
+    rows = []
+    for permission in Permission:
+        holders = [role.value for role, perms in _ROLE_PERMISSIONS.items() if permission in perms]
+        holders += [
+            f"admin:{scope.value}"
+            for scope, perms in _SCOPE_PERMISSIONS.items()
+            if permission in perms and scope is not AdminScope.SUPERADMIN
+        ]
+        holders.append("admin:superadmin")
+        rows.append((permission.value, sorted(set(holders))))
+    return rows

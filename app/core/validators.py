@@ -1,0 +1,50 @@
+"""Formats shared by several domains: GSTIN, PAN, pincode, phone, passwords."""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+GSTIN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
+PAN_PATTERN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
+PINCODE_PATTERN = re.compile(r"^[1-9][0-9]{5}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9]{10,15}$")
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+
+
+def _matching(pattern: re.Pattern[str], what: str, upper: bool = False):  # type: ignore[no-untyped-def]
+    def check(value: str) -> str:
+        value = value.strip().upper() if upper else value.strip()
+        if not pattern.match(value):
+            raise ValueError(f"not a valid {what}")
+        return value
+
+    return check
+
+
+def check_password_strength(password: str) -> str:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise ValueError(f"password must be at least {PASSWORD_MIN_LENGTH} characters")
+    classes = [
+        any(c.islower() for c in password),
+        any(c.isupper() for c in password),
+        any(c.isdigit() for c in password),
+        any(not c.isalnum() for c in password),
+    ]
+    if sum(classes) < 2:
+        raise ValueError(
+            "password must mix at least two of lower case, upper case, digits and symbols"
+        )
+    return password
+
+
+Gstin = Annotated[str, AfterValidator(_matching(GSTIN_PATTERN, "GSTIN", upper=True))]
+Pan = Annotated[str, AfterValidator(_matching(PAN_PATTERN, "PAN", upper=True))]
+Pincode = Annotated[str, AfterValidator(_matching(PINCODE_PATTERN, "6-digit pincode"))]
+Phone = Annotated[str, AfterValidator(_matching(PHONE_PATTERN, "phone number"))]
+NewPassword = Annotated[
+    str, Field(max_length=PASSWORD_MAX_LENGTH), AfterValidator(check_password_strength)
+]
+Reason = Annotated[str, Field(min_length=3, max_length=500)]

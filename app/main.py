@@ -1,0 +1,162 @@
+"""The application: FastAPI with every domain router, Socket.IO on the same ASGI app."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import socketio
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+
+from app.audit import service as audit_service
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.catalog.router import router as catalog_router
+from app.core.config import Settings, get_settings, use_settings
+from app.core.database import Database, get_database, set_database
+from app.core.errors import error_response, install_error_handlers
+from app.core.jobs import JobRunner, PeriodicJob
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.permissions import SYSTEM_ACTOR
+from app.core.ratelimit import RateLimiter, enforce_rate_limit
+from app.core.schemas import Envelope, ok
+from app.dealers.router import router as dealers_router
+from app.documents import DOCUMENT_MODELS
+from app.orders.router import router as orders_router
+from app.platform_rules.router import router as platform_rules_router
+from app.realtime.server import create_socketio_server
+from app.users import service as users_service
+from app.users.router import router as users_router
+
+log = logging.getLogger(__name__)
+
+API_ROUTERS: list[APIRouter] = [
+    auth_router,
+    users_router,
+    dealers_router,
+    catalog_router,
+    orders_router,
+    platform_rules_router,
+    audit_router,
+]
+
+OPENAPI_TAGS = [
+    {"name": "Authentication", "description": "Sign up, sign in, refresh and sign out"},
+    {"name": "Users", "description": "Accounts and their governance"},
+    {"name": "Dealers", "description": "Dealer onboarding, verification and compliance"},
+    {"name": "Products", "description": "The parts catalogue with B2B/B2C prices"},
+    {"name": "Inventory", "description": "Stock per product; reservations never oversell"},
+    {"name": "Orders", "description": "Rule-checked B2B/B2C orders and their lifecycle"},
+    {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
+    {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
+    {"name": "Health", "description": "Liveness and readiness"},
+]
+
+
+def _jobs(config: Settings) -> JobRunner:
+    runner = JobRunner()
+    runner.add(
+        PeriodicJob(
+            "audit-sequencer", audit_service.sequence_job, interval=0.25,
+            wake=audit_service.entries_written,
+        )
+    )
+    return runner
+
+
+async def _audit_ip_block(ip: str) -> None:
+    await audit_service.record(
+        None, actor=SYSTEM_ACTOR, action="security.ip_blocked", subject_type="ip",
+        subject_id=ip, reason="Rate limit exceeded repeatedly",
+    )
+
+
+def create_fastapi(config: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = config.database.mongodb_url
+        if not url:
+            raise RuntimeError("MONGODB_URL is not set (run through `parts-platform serve`)")
+        database = Database(url, config.database.mongodb_db)
+        set_database(database)
+        await database.init_documents(DOCUMENT_MODELS)
+        await _bootstrap_admin(config)
+        app.state.rate_limiter = RateLimiter(config.rate_limits, config.redis_url, _audit_ip_block)
+        jobs = _jobs(config)
+        if config.background_tasks_enabled:
+            jobs.start()
+        app.state.jobs = jobs
+        try:
+            yield
+        finally:
+            await jobs.stop()
+            await database.close()
+            set_database(None)
+
+    app = FastAPI(
+        title="Parts & Repair Platform API",
+        version="1.0.0",
+        description=(
+            "Controlled B2B/B2C mobile-parts marketplace with repair services, escrow payments "
+            "and admin governance. Every response uses the envelope "
+            "`{success, message, data, traceId}`; money is integer paise."
+        ),
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = config
+    install_error_handlers(app)
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,
+            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware, trust_proxy_headers=config.trust_proxy_headers)
+    for router in API_ROUTERS:
+        app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
+    _add_health_routes(app)
+    return app
+
+
+async def _bootstrap_admin(config: Settings) -> None:
+    email, password = config.auth.bootstrap_admin_email, config.auth.bootstrap_admin_password
+    if email and password:
+        created = await users_service.bootstrap_admin(email, password.get_secret_value())
+        if created:
+            log.info("bootstrap superadmin created", extra={"userId": created.id})
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/health", tags=["Health"])
+    async def health() -> Envelope[dict[str, str]]:
+        """The process is up."""
+        return ok({"status": "up"})
+
+    @app.get("/ready", tags=["Health"], responses={503: {"description": "Database unreachable"}})
+    async def ready() -> Any:
+        """The database answers."""
+        try:
+            await get_database().ping()
+        except Exception:
+            return error_response(503, "Database unreachable", {"status": "unavailable"})
+        return ok({"status": "ready", "database": "up"})
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+
+def create_app(config: Settings | None = None) -> Any:
+    """The ASGI app: Socket.IO at /socket.io, everything else FastAPI."""
+    config = config or get_settings()
+    use_settings(config)
+    configure_logging(config.log_level)
+    fastapi_app = create_fastapi(config)
+    sio = create_socketio_server(config)
+    asgi = socketio.ASGIApp(sio, other_asgi_app=fastapi_app)
+    asgi.fastapi = fastapi_app  # type: ignore[attr-defined]
+    asgi.sio = sio  # type: ignore[attr-defined]
+    return asgi

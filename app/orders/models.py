@@ -1,0 +1,3 @@
+"""Beanie documents of this domain."""
+
+DOCUMENTS: list[type] = []

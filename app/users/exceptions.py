@@ -1,0 +1,28 @@
+from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, RuleViolation
+
+
+class UserNotFound(NotFound):
+    default_message = "User not found"
+
+
+class EmailTaken(Conflict):
+    default_message = "An account with this email already exists"
+
+
+class IllegalStatusChange(IllegalTransition):
+    default_message = "This status change is not allowed"
+
+
+class ReasonRequired(RuleViolation):
+    default_message = "A reason is required for this action"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, {"errors": [{"field": "body.reason", "message": "required"}]})
+
+
+class AdminOnlyBySuperadmin(Forbidden):
+    default_message = "Only a superadmin may change another admin"
+
+
+class NotABusinessApplicant(IllegalTransition):
+    default_message = "This account has no business application to review"

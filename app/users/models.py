@@ -1,0 +1,56 @@
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from app.core.permissions import AccountStatus, Role
+
+
+class BuyerType(StrEnum):
+    B2C = "b2c"
+    B2B = "b2b"
+
+
+class BusinessVerification(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class Business(BaseModel):
+    legal_name: str
+    gstin: str
+    verification: BusinessVerification = BusinessVerification.PENDING
+    reason: str | None = None
+    verified_at: datetime | None = None
+
+
+class User(Document):
+    id: str = Field(default_factory=lambda: new_id("usr"))
+    email: str
+    password_hash: str
+    role: Role
+    name: str
+    phone: str | None = None
+    status: AccountStatus
+    status_reason: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    business: Business | None = None
+    buyer_type: BuyerType = BuyerType.B2C
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "users"
+        indexes = [
+            IndexModel([("email", ASCENDING)], unique=True, name="email_unique"),
+            IndexModel(
+                [("role", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)],
+                name="by_role_status",
+            ),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]

@@ -1,0 +1,84 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import EmailStr, Field, field_validator
+
+from app.core.permissions import AccountStatus, AdminScope, Role
+from app.core.schemas import APIModel
+from app.core.validators import Gstin, NewPassword, Phone, Reason
+from app.users.models import BusinessVerification, BuyerType
+
+
+def _lower_email(value: str) -> str:
+    return value.strip().lower()
+
+
+class BusinessIn(APIModel):
+    legal_name: str = Field(min_length=2, max_length=200)
+    gstin: Gstin
+
+
+class SignupIn(APIModel):
+    email: EmailStr
+    password: NewPassword
+    role: Literal["dealer", "technician", "customer"]
+    name: str = Field(min_length=1, max_length=120)
+    phone: Phone | None = None
+    business: BusinessIn | None = Field(
+        default=None, description="Customers only: applies to buy B2B once an admin verifies it"
+    )
+
+    _email = field_validator("email")(_lower_email)
+
+
+class AdminCreateIn(APIModel):
+    email: EmailStr
+    password: NewPassword
+    name: str = Field(min_length=1, max_length=120)
+    scopes: list[AdminScope] = Field(min_length=1, max_length=4)
+
+    _email = field_validator("email")(_lower_email)
+
+
+class BusinessRead(APIModel):
+    legal_name: str
+    gstin: str
+    verification: BusinessVerification
+    reason: str | None = None
+    verified_at: datetime | None = None
+
+
+class UserRead(APIModel):
+    id: str
+    email: str
+    role: Role
+    name: str
+    phone: str | None = None
+    status: AccountStatus
+    status_reason: str | None = None
+    scopes: list[str]
+    business: BusinessRead | None = None
+    buyer_type: BuyerType
+    created_at: datetime
+    updated_at: datetime
+
+
+class StatusChangeIn(APIModel):
+    status: Literal["active", "suspended", "blocked"]
+    reason: Reason | None = None
+    override: bool = Field(
+        default=False,
+        description="ops override of a rule that would refuse (e.g. reinstating a blocked "
+        "account); needs a reason and is recorded as an override",
+    )
+
+
+class BusinessVerificationAction(StrEnum):
+    VERIFY = "verify"
+    REJECT = "reject"
+
+
+class BusinessVerificationIn(APIModel):
+    action: BusinessVerificationAction
+    reason: Reason | None = None

@@ -1,0 +1,68 @@
+"""One SecantusDB process per test session, a fresh database and app per test."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from pymongo import AsyncMongoClient
+
+from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLimitSettings, Settings
+from app.core.embedded import EmbeddedMongo
+from app.main import create_app
+from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "settings(**sections): override settings sections for this test's app"
+    )
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[EmbeddedMongo]:
+    server = EmbeddedMongo(":memory:").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def config(mongo_server: EmbeddedMongo, request: pytest.FixtureRequest) -> Settings:
+    sections: dict[str, Any] = {
+        "database": DatabaseSettings(
+            mongodb_url=mongo_server.url, mongodb_db=f"test_{uuid.uuid4().hex[:12]}"
+        ),
+        "auth": AuthSettings(
+            bootstrap_admin_email=ADMIN_EMAIL, bootstrap_admin_password=ADMIN_PASSWORD
+        ),
+        "rate_limits": RateLimitSettings(enabled=False),
+    }
+    marker = request.node.get_closest_marker("settings")
+    if marker:
+        for name, values in marker.kwargs.items():
+            sections[name] = sections[name].model_copy(update=values)
+    return Settings(app_env=Environment.TEST, log_level="WARNING", **sections)
+
+
+@pytest.fixture
+async def app(config: Settings) -> AsyncIterator[Any]:
+    application = create_app(config)
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
+        yield application
+    client: AsyncMongoClient = AsyncMongoClient(config.database.mongodb_url)
+    await client.drop_database(config.database.mongodb_db)
+    await client.close()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
