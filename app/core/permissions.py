@@ -44,6 +44,7 @@ class Permission(StrEnum):
     ORDERS_FULFIL = "orders:fulfil"
     ORDERS_READ_ALL = "orders:read-all"
     ORDERS_OVERRIDE = "orders:override"
+    RULES_READ = "rules:read"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -59,7 +60,12 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.TECHNICIAN: frozenset({Permission.PROFILE_READ}),
     Role.ADMIN: frozenset(
-        {Permission.PROFILE_READ, Permission.USERS_READ, Permission.ORDERS_READ_ALL}
+        {
+            Permission.PROFILE_READ,
+            Permission.USERS_READ,
+            Permission.ORDERS_READ_ALL,
+            Permission.RULES_READ,
+        }
     ),
     Role.SYSTEM: frozenset(),
 }

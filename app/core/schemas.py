@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
-from pydantic.alias_generators import to_camel
 
 from app.core.context import current_trace_id
 
@@ -12,6 +11,12 @@ T = TypeVar("T")
 
 Paise = Annotated[int, Field(description="Amount in integer paise (49900 is ₹499.00)")]
 UtcDatetime = Annotated[datetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)]
+
+
+def to_camel(name: str) -> str:
+    """snake_case → camelCase, leaving letters after digits alone (b2b_price → b2bPrice)."""
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 class APIModel(BaseModel):

@@ -1,3 +1,79 @@
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Path
+
+from app.auth.dependencies import CurrentActor, OptionalActor, require
+from app.core.errors import responses
+from app.core.pagination import Pagination
+from app.core.permissions import Permission
+from app.core.schemas import Envelope, Page, ok
+from app.dealers import service
+from app.dealers.exceptions import DealerNotFound
+from app.dealers.models import Dealer, DealerStatus
+from app.dealers.schemas import (
+    CommissionTierIn,
+    DealerCreate,
+    DealerPublic,
+    DealerRead,
+    DealerStatusIn,
+)
+
+router = APIRouter(tags=["Dealers"], responses=responses(401, 403))
+DealerId = Annotated[str, Path(alias="dealerId", max_length=64)]
+DealerManager = require(Permission.DEALERS_MANAGE)
+
+
+def _read(dealer: Dealer) -> DealerRead:
+    return DealerRead.model_validate(dealer)
+
+
+@router.post("/api/dealers", status_code=201, responses=responses(409, 422))
+async def submit_profile(
+    body: DealerCreate, actor: require(Permission.DEALER_PROFILE_SUBMIT)
+) -> Envelope[DealerRead]:
+    """Submit the signed-in dealer account's business profile for admin verification."""
+    return ok(_read(await service.submit_profile(actor, body)), "Dealer profile submitted")
+
+
+@router.get("/api/dealers/me", responses=responses(404))
+async def my_profile(actor: CurrentActor) -> Envelope[DealerRead]:
+    """The signed-in dealer's own profile, with its status and history."""
+    dealer = await service.get_dealer_of_user(actor.id)
+    if dealer is None:
+        raise DealerNotFound("You have not submitted a dealer profile yet")
+    return ok(_read(dealer))
+
+
+@router.get("/api/dealers/{dealerId}", responses=responses(404))
+async def get_dealer(dealer_id: DealerId, actor: OptionalActor) -> Envelope[DealerRead | DealerPublic]:
+    """An approved dealer's public profile; its owner and admins also see compliance data."""
+    dealer = await service.get_visible(actor, dealer_id)
+    if service.can_see_private(actor, dealer):
+        return ok(_read(dealer))
+    return ok(DealerPublic.model_validate(dealer))
+
+
+@router.patch("/api/dealers/{dealerId}/status", responses=responses(404, 409, 422))
+async def change_status(
+    dealer_id: DealerId, body: DealerStatusIn, actor: DealerManager
+) -> Envelope[DealerRead]:
+    """Approve, suspend, block or reinstate a dealer; suspension hides all its products."""
+    dealer = await service.change_status(actor, dealer_id, body)
+    return ok(_read(dealer), f"Dealer is now {dealer.status.value}")
+
+
+@router.patch("/api/dealers/{dealerId}/commission-tier", responses=responses(404, 422))
+async def change_commission_tier(
+    dealer_id: DealerId, body: CommissionTierIn, actor: require(Permission.COMMISSION_MANAGE)
+) -> Envelope[DealerRead]:
+    """Move a dealer to another commission tier."""
+    return ok(_read(await service.change_commission_tier(actor, dealer_id, body)))
+
+
+@router.get("/api/admin/dealers", tags=["Admin"])
+async def list_dealers(
+    actor: require(Permission.USERS_READ), page: Pagination, status: DealerStatus | None = None
+) -> Envelope[Page[DealerRead]]:
+    """Dealers, newest first; filter by status (e.g. pending for the approval queue)."""
+    dealers, next_cursor = await service.list_dealers(status, page)
+    return ok(Page[DealerRead](items=[_read(d) for d in dealers], next_cursor=next_cursor))

@@ -1,0 +1,1 @@
+"""Admin-governed platform rules: pricing bounds, order minimums, delivery, commission tiers."""
