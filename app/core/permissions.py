@@ -44,6 +44,7 @@ class Permission(StrEnum):
     ORDERS_FULFIL = "orders:fulfil"
     ORDERS_READ_ALL = "orders:read-all"
     ORDERS_OVERRIDE = "orders:override"
+    LOCATION_UPDATE = "technicians:update-location"
     RULES_READ = "rules:read"
 
 
@@ -58,7 +59,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ORDERS_FULFIL,
         }
     ),
-    Role.TECHNICIAN: frozenset({Permission.PROFILE_READ}),
+    Role.TECHNICIAN: frozenset({Permission.PROFILE_READ, Permission.LOCATION_UPDATE}),
     Role.ADMIN: frozenset(
         {
             Permission.PROFILE_READ,
@@ -90,8 +91,12 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
         }
     ),
     AdminScope.FINANCE: frozenset({Permission.COMMISSION_MANAGE}),
-    AdminScope.SUPERADMIN: frozenset(Permission),
 }
+# A superadmin holds every admin permission, plus creating admins; never a customer's,
+# dealer's or technician's own permissions.
+_SCOPE_PERMISSIONS[AdminScope.SUPERADMIN] = frozenset(
+    {Permission.ADMINS_CREATE}.union(*_SCOPE_PERMISSIONS.values())
+)
 
 # What an account awaiting approval may still do: read itself and ask to be verified.
 _PENDING_PERMISSIONS = frozenset({Permission.PROFILE_READ, Permission.DEALER_PROFILE_SUBMIT})
@@ -144,11 +149,13 @@ def permission_table() -> list[tuple[str, list[str]]]:
     rows = []
     for permission in Permission:
         holders = [role.value for role, perms in _ROLE_PERMISSIONS.items() if permission in perms]
-        holders += [
-            f"admin:{scope.value}"
-            for scope, perms in _SCOPE_PERMISSIONS.items()
-            if permission in perms and scope is not AdminScope.SUPERADMIN
-        ]
-        holders.append("admin:superadmin")
-        rows.append((permission.value, sorted(set(holders))))
+        if Role.ADMIN.value in holders:
+            holders[holders.index(Role.ADMIN.value)] = "any admin"
+        else:
+            holders += [
+                f"admin:{scope.value}"
+                for scope, perms in _SCOPE_PERMISSIONS.items()
+                if permission in perms
+            ]
+        rows.append((permission.value, holders))
     return rows

@@ -1,0 +1,1 @@
+"""The double-entry escrow ledger: the only place money moves."""

@@ -1,0 +1,183 @@
+"""Posting balanced transfers, reading balances, and verifying every invariant."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.database import Session
+from app.core.errors import Conflict
+from app.core.permissions import Actor
+from app.payments.ledger import accounts
+from app.payments.ledger.models import AccountBalance, Entry, LedgerEntry, LedgerTransaction
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """`amount` paise move from `source` to `target`."""
+
+    source: str
+    target: str
+    amount: int
+
+
+class InsufficientBalance(Conflict):
+    default_message = "The ledger account does not hold enough money for this"
+
+
+class UnbalancedTransaction(ValueError):
+    pass
+
+
+def _entries(transfers: Sequence[Transfer]) -> list[Entry]:
+    net: dict[str, int] = {}
+    for transfer in transfers:
+        if transfer.amount <= 0 or isinstance(transfer.amount, bool):
+            raise UnbalancedTransaction("transfer amounts must be positive integers")
+        net[transfer.source] = net.get(transfer.source, 0) - transfer.amount
+        net[transfer.target] = net.get(transfer.target, 0) + transfer.amount
+    return [Entry(account=name, amount=amount) for name, amount in net.items() if amount]
+
+
+async def post(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    transfers: Sequence[Transfer],
+    actor: Actor,
+    payment_id: str | None = None,
+    recipient_id: str | None = None,
+    memo: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> LedgerTransaction:
+    """Post one balanced journal transaction inside the caller's database transaction.
+
+    `key` makes it idempotent: posting the same key twice raises `DuplicateKeyError`,
+    which aborts the caller's transaction, so money never moves twice.
+    """
+    entries = _entries(transfers)
+    if not entries:
+        raise UnbalancedTransaction("a transaction must move money")
+    transaction = LedgerTransaction(
+        id=key, kind=kind, entries=entries, payment_id=payment_id, recipient_id=recipient_id,
+        actor_id=actor.id, memo=memo, metadata=metadata or {},
+    )
+    document = transaction.model_dump(exclude={"id", "revision_id"})
+    await LedgerTransaction.get_pymongo_collection().insert_one(
+        {"_id": key, **document}, session=session
+    )
+    await LedgerEntry.get_pymongo_collection().insert_many(
+        [
+            {"_id": f"{key}#{index}", "transaction_id": key, "account": entry.account,
+             "amount": entry.amount, "created_at": transaction.created_at}
+            for index, entry in enumerate(entries)
+        ],
+        session=session,
+    )
+    for entry in entries:
+        if accounts.is_constrained(entry.account):
+            await _move_cached_balance(session, entry.account, entry.amount)
+    return transaction
+
+
+async def _move_cached_balance(session: Session, account: str, amount: int) -> None:
+    balances = AccountBalance.get_pymongo_collection()
+    if amount > 0:
+        await balances.update_one(
+            {"_id": account}, {"$inc": {"balance": amount}}, upsert=True, session=session
+        )
+        return
+    result = await balances.update_one(
+        {"_id": account, "balance": {"$gte": -amount}},
+        {"$inc": {"balance": amount}},
+        session=session,
+    )
+    if result.modified_count != 1:
+        raise InsufficientBalance(
+            f"Ledger account {account} holds less than {-amount} paise",
+            {"account": account, "needed": -amount},
+        )
+
+
+async def already_posted(key: str) -> LedgerTransaction | None:
+    return await LedgerTransaction.get(key)
+
+
+async def balance(account: str, session: Session | None = None) -> int:
+    """Derived from the entries themselves, never from a cache."""
+    pipeline = [{"$match": {"account": account}},
+                {"$group": {"_id": None, "total": {"$sum": "$amount"}}}]
+    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline, session=session)
+    rows = await cursor.to_list()
+    return int(rows[0]["total"]) if rows else 0
+
+
+async def balances(account_names: Sequence[str]) -> dict[str, int]:
+    pipeline = [{"$match": {"account": {"$in": list(account_names)}}},
+                {"$group": {"_id": "$account", "total": {"$sum": "$amount"}}}]
+    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
+    found = {row["_id"]: int(row["total"]) for row in await cursor.to_list()}
+    return {name: found.get(name, 0) for name in account_names}
+
+
+async def entries_of(account_names: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
+    cursor = (
+        LedgerEntry.get_pymongo_collection()
+        .find({"account": {"$in": list(account_names)}})
+        .sort("created_at", -1)
+        .limit(limit)
+    )
+    return await cursor.to_list()
+
+
+async def transactions_of_payment(payment_id: str) -> list[LedgerTransaction]:
+    return await LedgerTransaction.find(LedgerTransaction.payment_id == payment_id).sort(
+        "created_at"
+    ).to_list()
+
+
+@dataclass
+class LedgerReport:
+    valid: bool = True
+    checked_transactions: int = 0
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, rule: str, **details: Any) -> None:
+        self.valid = False
+        self.violations.append({"rule": rule, **details})
+
+
+async def verify(escrow_expectations: dict[str, int] | None = None) -> LedgerReport:
+    """Check every transaction balances, that its entries match it, that no constrained
+    account is negative (derived or cached), and that each escrow holds what the payments
+    say it should (`escrow_expectations`: payment id → captured − released − refunded)."""
+    report = LedgerReport()
+    entry_sums = await _sum_by("transaction_id")
+    async for txn in LedgerTransaction.get_pymongo_collection().find({}):
+        report.checked_transactions += 1
+        total = sum(entry["amount"] for entry in txn["entries"])
+        if total != 0:
+            report.fail("transaction_unbalanced", transactionId=txn["_id"], net=total)
+        if entry_sums.pop(txn["_id"], None) != total:
+            report.fail("entries_mismatch", transactionId=txn["_id"])
+    for orphan in entry_sums:
+        report.fail("orphan_entries", transactionId=orphan)
+    derived = await _sum_by("account")
+    for account, amount in derived.items():
+        if accounts.is_constrained(account) and amount < 0:
+            report.fail("negative_balance", account=account, balance=amount)
+    async for cached in AccountBalance.get_pymongo_collection().find({}):
+        if cached["balance"] != derived.get(cached["_id"], 0) or cached["balance"] < 0:
+            report.fail("cached_balance_mismatch", account=cached["_id"],
+                        cached=cached["balance"], derived=derived.get(cached["_id"], 0))
+    for payment_id, expected in (escrow_expectations or {}).items():
+        held = derived.get(accounts.escrow(payment_id), 0)
+        if held != expected:
+            report.fail("escrow_mismatch", paymentId=payment_id, expected=expected, held=held)
+    return report
+
+
+async def _sum_by(field_name: str) -> dict[str, int]:
+    pipeline = [{"$group": {"_id": f"${field_name}", "total": {"$sum": "$amount"}}}]
+    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
+    return {row["_id"]: int(row["total"]) for row in await cursor.to_list()}
