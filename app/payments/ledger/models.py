@@ -45,12 +45,14 @@ class LedgerEntry(Document):
     transaction_id: str
     account: str
     amount: int
+    recipient_id: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "ledger_entries"
         indexes = [
             IndexModel([("account", ASCENDING), ("created_at", ASCENDING)], name="by_account"),
+            IndexModel([("recipient_id", ASCENDING), ("account", ASCENDING)], name="by_recipient"),
             IndexModel([("transaction_id", ASCENDING)], name="by_transaction"),
         ]
 

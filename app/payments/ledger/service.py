@@ -69,7 +69,8 @@ async def post(
     await LedgerEntry.get_pymongo_collection().insert_many(
         [
             {"_id": f"{key}#{index}", "transaction_id": key, "account": entry.account,
-             "amount": entry.amount, "created_at": transaction.created_at}
+             "amount": entry.amount, "recipient_id": recipient_id,
+             "created_at": transaction.created_at}
             for index, entry in enumerate(entries)
         ],
         session=session,
@@ -118,6 +119,18 @@ async def balances(account_names: Sequence[str]) -> dict[str, int]:
     cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
     found = {row["_id"]: int(row["total"]) for row in await cursor.to_list()}
     return {name: found.get(name, 0) for name in account_names}
+
+
+async def pending_escrow(recipient_id: str) -> int:
+    """Money captured for `recipient_id` and still held in escrow (not released or refunded)."""
+    pipeline = [
+        {"$match": {"recipient_id": recipient_id,
+                    "account": {"$regex": f"^{accounts.ESCROW_PREFIX}"}}},
+        {"$group": {"_id": None, "total": {"$sum": "$amount"}}},
+    ]
+    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
+    rows = await cursor.to_list()
+    return int(rows[0]["total"]) if rows else 0
 
 
 async def entries_of(account_names: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
