@@ -1,0 +1,104 @@
+"""Dealers' stock: listing with low-stock flags, and all-or-nothing bulk stock updates."""
+
+from typing import Any
+
+from app.audit import service as audit
+from app.catalog import repository
+from app.catalog import service as catalog_service
+from app.catalog.exceptions import InventoryNotFound, StockBelowReserved
+from app.catalog.models import Inventory
+from app.catalog.schemas import InventoryItemRead, InventoryUpdate
+from app.core.database import Session, transaction
+from app.core.errors import RuleViolation
+from app.core.pagination import PageRequest
+from app.core.permissions import Actor
+
+# A product is low on stock when this many units or fewer are available to sell.
+LOW_STOCK_THRESHOLD = 5
+
+
+async def _check_manages(actor: Actor, dealer_id: str) -> None:
+    """Only the dealer itself and admins see or change a dealer's inventory (else 404)."""
+    if actor.is_admin:
+        return
+    viewer = await catalog_service.viewer_of(actor)
+    if viewer.dealer_id != dealer_id:
+        raise InventoryNotFound
+
+
+async def _present(items: list[Inventory]) -> list[InventoryItemRead]:
+    labels = await repository.product_labels([item.id for item in items])
+    return [
+        InventoryItemRead(
+            id=item.id, product_id=item.product_id,
+            sku=labels.get(item.id, {}).get("sku", ""),
+            title=labels.get(item.id, {}).get("title", ""),
+            status=labels.get(item.id, {}).get("status"),
+            quantity=item.quantity, reserved_count=item.reserved_count,
+            available=item.available, low_stock=item.available <= LOW_STOCK_THRESHOLD,
+            updated_at=item.updated_at,
+        )
+        for item in items
+    ]
+
+
+async def list_inventory(
+    actor: Actor, dealer_id: str, low_stock_only: bool, page: PageRequest
+) -> tuple[list[InventoryItemRead], str | None]:
+    await _check_manages(actor, dealer_id)
+    items, next_cursor = await repository.page_inventory(
+        dealer_id, LOW_STOCK_THRESHOLD if low_stock_only else None, page
+    )
+    return await _present(items), next_cursor
+
+
+def _below_reserved(index: int, product_id: str, quantity: int, reserved: int) -> dict[str, Any]:
+    return {
+        "field": f"body.items.{index}.quantity", "productId": product_id,
+        "message": f"{quantity} is below the {reserved} units reserved for product {product_id}",
+    }
+
+
+async def set_stock(actor: Actor, dealer_id: str, update: InventoryUpdate) -> list[InventoryItemRead]:
+    """Set each product's stock; nothing changes unless every item is valid."""
+    await _check_manages(actor, dealer_id)
+    ids = [item.product_id for item in update.items]
+    current = await repository.find_inventories(ids)
+    unknown, too_low = [], []
+    for index, item in enumerate(update.items):
+        stock = current.get(item.product_id)
+        if stock is None or stock["dealer_id"] != dealer_id:
+            unknown.append({"field": f"body.items.{index}.productId", "productId": item.product_id,
+                            "message": f"{item.product_id} is not one of this dealer's products"})
+        elif item.quantity < stock["reserved_count"]:
+            too_low.append(_below_reserved(index, item.product_id, item.quantity,
+                                           stock["reserved_count"]))
+    if unknown:
+        raise RuleViolation("Unknown products in the stock update", {"errors": unknown})
+    if too_low:
+        raise StockBelowReserved(data={"errors": too_low})
+
+    async def work(session: Session) -> None:
+        for index, item in enumerate(update.items):
+            before = await repository.set_quantity(session, dealer_id, item.product_id,
+                                                   item.quantity)
+            if before is None:  # a reservation landed since the check above
+                fresh = await repository.find_inventories([item.product_id], session=session)
+                reserved = fresh.get(item.product_id, {}).get("reserved_count", 0)
+                raise StockBelowReserved(data={"errors": [
+                    _below_reserved(index, item.product_id, item.quantity, reserved)]})
+            if before["quantity"] != item.quantity:
+                await audit.record(
+                    session, actor=actor, action="inventory.stock_set",
+                    subject_type="inventory", subject_id=item.product_id,
+                    changes={
+                        "quantity": {"from": before["quantity"], "to": item.quantity},
+                        "available": {"from": before["available"],
+                                      "to": item.quantity - before["reserved_count"]},
+                    },
+                    metadata={"dealerId": dealer_id},
+                )
+
+    await transaction(work)
+    after = await repository.find_inventories(ids)
+    return await _present([Inventory.model_validate(after[pid]) for pid in ids if pid in after])

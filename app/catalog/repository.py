@@ -1,0 +1,279 @@
+"""Every query on the products and inventory collections."""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from app.catalog.access import Viewer
+from app.catalog.models import PRICE_HISTORY_KEPT, Inventory, Product, ProductStatus
+from app.core.clock import utcnow
+from app.core.database import Session
+from app.core.errors import BadRequest
+from app.core.pagination import PageRequest, paginate
+
+LIST_PROJECTION = {"price_history": 0}
+_INVENTORY = "_inventory"
+
+
+def products() -> AsyncCollection:
+    return Product.get_pymongo_collection()
+
+
+def inventories() -> AsyncCollection:
+    return Inventory.get_pymongo_collection()
+
+
+@dataclass(frozen=True)
+class ProductWithStock:
+    product: Product
+    available: int
+
+
+# --- products -------------------------------------------------------------------------
+
+
+async def insert_product(session: Session, product: Product, inventory: Inventory) -> None:
+    await product.insert(session=session)
+    await inventory.insert(session=session)
+
+
+async def find_product(product_id: str, session: Session | None = None) -> Product | None:
+    doc = await products().find_one({"_id": product_id}, session=session)
+    return Product.model_validate(doc) if doc else None
+
+
+async def get_visible(viewer: Viewer, product_id: str) -> ProductWithStock | None:
+    """The product with its stock if `viewer` may see it: listed, or theirs, or an admin."""
+    found = await _with_stock([{"$match": {"_id": product_id}}, {"$limit": 1}])
+    if not found or not viewer.may_see(found[0].product):
+        return None
+    return found[0]
+
+
+async def find_products(product_ids: list[str]) -> list[Product]:
+    docs = await products().find({"_id": {"$in": product_ids}}, LIST_PROJECTION).to_list()
+    return [Product.model_validate(doc) for doc in docs]
+
+
+async def update_product(
+    session: Session,
+    product: Product,
+    set_fields: dict[str, Any],
+    unset_fields: tuple[str, ...] = (),
+    price_change: dict[str, Any] | None = None,
+) -> bool:
+    """Apply the change only if the product is still at the version (and status) read."""
+    update: dict[str, Any] = {
+        "$set": {**set_fields, "updated_at": utcnow()},
+        "$inc": {"version": 1},
+    }
+    if unset_fields:
+        update["$unset"] = {name: "" for name in unset_fields}
+    if price_change:
+        update["$push"] = {
+            "price_history": {"$each": [price_change], "$slice": -PRICE_HISTORY_KEPT}
+        }
+    result = await products().update_one(
+        {"_id": product.id, "version": product.version, "status": product.status.value},
+        update,
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def set_dealer_listed(session: Session | None, dealer_id: str, listed: bool) -> int:
+    result = await products().update_many(
+        {"dealer_id": dealer_id, "dealer_listed": {"$ne": listed}},
+        {"$set": {"dealer_listed": listed, "updated_at": utcnow()}},
+        session=session,
+    )
+    return result.modified_count
+
+
+# --- product pages (keyset over one sort field + _id, with stock joined) ---------------
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    name: str
+    field: str
+    direction: int
+
+
+async def page_products(
+    query: dict[str, Any], order: SortOrder, page: PageRequest, in_stock_only: bool = False
+) -> tuple[list[ProductWithStock], str | None]:
+    """One page of products matching `query` with their stock, and the next page's cursor.
+
+    One aggregation: match (indexed) → sort → join inventory → limit. With `in_stock_only`
+    the join comes before the limit so that out-of-stock products do not shorten the page.
+    """
+    if page.cursor:
+        value, last_id = _decode_cursor(page.cursor, order)
+        op = "$lt" if order.direction == DESCENDING else "$gt"
+        query = {"$and": [query, {"$or": [
+            {order.field: {op: value}}, {order.field: value, "_id": {op: last_id}},
+        ]}]}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": query},
+        {"$sort": {order.field: order.direction, "_id": order.direction}},
+        {"$project": LIST_PROJECTION},
+    ]
+    join = _join_inventory()
+    if in_stock_only:
+        pipeline += [join, {"$match": {f"{_INVENTORY}.available": {"$gte": 1}}},
+                     {"$limit": page.limit + 1}]
+    else:
+        pipeline += [{"$limit": page.limit + 1}, join]
+    found = await _with_stock(pipeline)
+    if len(found) <= page.limit:
+        return found, None
+    found = found[: page.limit]
+    last = found[-1].product
+    return found, _encode_cursor(order, getattr(last, order.field), last.id)
+
+
+def _join_inventory() -> dict[str, Any]:
+    return {"$lookup": {
+        "from": Inventory.get_pymongo_collection().name, "localField": "_id",
+        "foreignField": "_id", "as": _INVENTORY,
+    }}
+
+
+async def _with_stock(pipeline: list[dict[str, Any]]) -> list[ProductWithStock]:
+    if not any("$lookup" in stage for stage in pipeline):
+        pipeline = [*pipeline, _join_inventory()]
+    docs = await (await products().aggregate(pipeline)).to_list()
+    found = []
+    for doc in docs:
+        stock = doc.pop(_INVENTORY, None) or [{}]
+        found.append(ProductWithStock(Product.model_validate(doc), stock[0].get("available", 0)))
+    return found
+
+
+def _encode_cursor(order: SortOrder, value: Any, doc_id: str) -> str:
+    if isinstance(value, datetime):
+        payload: dict[str, Any] = {"s": order.name, "t": value.isoformat(), "id": doc_id}
+    else:
+        payload = {"s": order.name, "v": value, "id": doc_id}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, order: SortOrder) -> tuple[Any, str]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if payload["s"] != order.name:
+            raise ValueError("cursor of another sort order")
+        value = datetime.fromisoformat(payload["t"]) if "t" in payload else payload["v"]
+        if not isinstance(payload["id"], str):
+            raise TypeError("bad id")
+        return value, payload["id"]
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest("Invalid cursor") from None
+
+
+NEWEST = SortOrder("newest", "created_at", DESCENDING)
+
+
+def price_order(field: str, descending: bool) -> SortOrder:
+    name = "-price" if descending else "price"
+    return SortOrder(name, field, DESCENDING if descending else ASCENDING)
+
+
+# --- inventory -------------------------------------------------------------------------
+
+
+async def find_inventories(
+    product_ids: list[str], session: Session | None = None
+) -> dict[str, dict[str, Any]]:
+    docs = await inventories().find({"_id": {"$in": product_ids}}, session=session).to_list()
+    return {doc["_id"]: doc for doc in docs}
+
+
+async def page_inventory(
+    dealer_id: str, low_stock_at: int | None, page: PageRequest
+) -> tuple[list[Inventory], str | None]:
+    query: dict[str, Any] = {"dealer_id": dealer_id}
+    if low_stock_at is not None:
+        query["available"] = at_most(low_stock_at)
+    docs, next_cursor = await paginate(inventories(), query, page)
+    return [Inventory.model_validate(doc) for doc in docs], next_cursor
+
+
+async def product_labels(product_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """sku, title and status of each product, for inventory listings."""
+    docs = await products().find(
+        {"_id": {"$in": product_ids}}, {"sku": 1, "title": 1, "status": 1}
+    ).to_list()
+    return {doc["_id"]: doc for doc in docs}
+
+
+async def set_quantity(
+    session: Session, dealer_id: str, product_id: str, quantity: int
+) -> dict[str, Any] | None:
+    """Set the stock of one product unless that goes below its reserved count.
+
+    One guarded update computes `available` from the stored `reserved_count`, so a
+    concurrent reservation can never be overwritten. Returns the document before the
+    change, or None when the guard refused it (or the product is not this dealer's).
+    """
+    return await inventories().find_one_and_update(
+        {"_id": product_id, "dealer_id": dealer_id, "reserved_count": {"$lte": quantity}},
+        [{"$set": {
+            "quantity": quantity,
+            "available": {"$subtract": [quantity, "$reserved_count"]},
+            "updated_at": utcnow(),
+        }}],
+        return_document=ReturnDocument.BEFORE,
+        session=session,
+    )
+
+
+async def reserve(session: Session | None, product_id: str, quantity: int) -> bool:
+    result = await inventories().update_one(
+        {"_id": product_id, "available": {"$gte": quantity}},
+        {"$inc": {"available": -quantity, "reserved_count": quantity},
+         "$set": {"updated_at": utcnow()}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def release(session: Session | None, product_id: str, quantity: int) -> bool:
+    result = await inventories().update_one(
+        {"_id": product_id, "reserved_count": {"$gte": quantity}},
+        {"$inc": {"available": quantity, "reserved_count": -quantity},
+         "$set": {"updated_at": utcnow()}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def commit(session: Session | None, product_id: str, quantity: int) -> bool:
+    result = await inventories().update_one(
+        {"_id": product_id, "reserved_count": {"$gte": quantity},
+         "quantity": {"$gte": quantity}},
+        {"$inc": {"quantity": -quantity, "reserved_count": -quantity},
+         "$set": {"updated_at": utcnow()}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+def at_most(limit: int) -> dict[str, int]:
+    """`<= limit` for an integer field, written as `< limit + 1`.
+
+    SecantusDB 0.7.0b3 drops the documents equal to a `$lte` bound when the field sits
+    between an equality prefix and further fields of a compound index (as prices do in the
+    browse indexes); an exclusive bound is answered correctly, and on MongoDB as well.
+    """
+    return {"$lt": limit + 1}
+
+
+def listed_query() -> dict[str, Any]:
+    return {"status": ProductStatus.ACTIVE.value, "dealer_listed": True}

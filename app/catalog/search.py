@@ -1,0 +1,60 @@
+"""Normalised keys of a listing: search tokens, model and brand keys, the duplicate-listing key.
+
+The embedded server has no text indexes, so search matches query words as anchored prefixes
+against a lower-cased token array with a multikey index; this runs the same on MongoDB.
+"""
+
+import hashlib
+import re
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+")
+MAX_QUERY_WORDS = 8
+
+
+def normalise(text: str) -> str:
+    """Case- and whitespace-insensitive form of a name: 'iPhone  13 ' -> 'iphone 13'."""
+    return " ".join(text.casefold().split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def model_keys(models: list[str]) -> list[str]:
+    return sorted({normalise(model) for model in models})
+
+
+def unique_models(models: list[str]) -> list[str]:
+    """The models as given, without case/whitespace duplicates, in their first spelling."""
+    seen: dict[str, str] = {}
+    for model in models:
+        seen.setdefault(normalise(model), " ".join(model.split()))
+    return list(seen.values())
+
+
+def search_tokens(title: str, brand: str, models: list[str]) -> list[str]:
+    tokens = set(words(title)) | set(words(brand))
+    for model in models:
+        tokens |= set(words(model))
+    return sorted(tokens)
+
+
+def listing_key(brand: str, title: str, models: list[str]) -> str:
+    """One value per (brand, title, set of models), whatever the case, spacing or order."""
+    canonical = "\x1f".join([normalise(brand), normalise(title), *model_keys(models)])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def sku_key(sku: str) -> str:
+    return sku.strip().casefold()
+
+
+def query_clauses(q: str | None) -> list[dict[str, Any]]:
+    """Every word of `q` must prefix some token of the product (AND of anchored regexes)."""
+    if q is None:
+        return []
+    terms = list(dict.fromkeys(words(q)))[:MAX_QUERY_WORDS]
+    if not terms:  # a query with nothing searchable in it matches nothing
+        return [{"search_tokens": {"$in": []}}]
+    return [{"search_tokens": {"$regex": "^" + re.escape(term)}} for term in terms]
