@@ -8,9 +8,13 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.core.config import Settings, get_settings
+from app.core.config import Settings, get_settings, use_settings
 from app.core.embedded import EmbeddedMongo
+
+if TYPE_CHECKING:
+    from app.users.schemas import AdminCreateIn
 
 RUNNING_FILE = "embedded-db.json"
 
@@ -69,25 +73,32 @@ def serve(config: Settings) -> None:
         uvicorn.run(app, host=config.host, port=config.port, log_config=None, access_log=False)
 
 
-async def _create_admin(config: Settings, email: str, password: str, scopes: list[str]) -> str:
+async def _create_admin(config: Settings, body: "AdminCreateIn") -> str:
+    from app.audit import service as audit_service
     from app.core.database import Database, set_database
     from app.core.permissions import SYSTEM_ACTOR
     from app.documents import DOCUMENT_MODELS
     from app.users import service as users_service
-    from app.users.schemas import AdminCreateIn
 
     database = Database(config.database.mongodb_url or "", config.database.mongodb_db)
     set_database(database)
     try:
         await database.init_documents(DOCUMENT_MODELS)
-        body = AdminCreateIn(email=email, password=password, name="Admin", scopes=scopes)
         user = await users_service.create_admin(SYSTEM_ACTOR, body)
-        from app.audit import service as audit_service
-
         await audit_service.sequence_pending()
         return user.id
     finally:
         await database.close()
+        set_database(None)
+
+
+def _admin_body(args: argparse.Namespace) -> "AdminCreateIn":
+    """The validated admin, checked before any database is started or touched."""
+    from app.users.schemas import AdminCreateIn
+
+    password = args.password or getpass.getpass("Password: ")
+    scopes = [scope.strip() for scope in args.scopes.split(",") if scope.strip()]
+    return AdminCreateIn(email=args.email, password=password, name=args.name, scopes=scopes)
 
 
 def create_admin(config: Settings, args: argparse.Namespace) -> int:
@@ -95,19 +106,22 @@ def create_admin(config: Settings, args: argparse.Namespace) -> int:
 
     from app.core.errors import AppError
 
-    password = args.password or getpass.getpass("Password: ")
-    scopes = [scope.strip() for scope in args.scopes.split(",") if scope.strip()]
+    try:
+        body = _admin_body(args)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        print(f"Invalid admin ({field}): {error['msg']}", file=sys.stderr)
+        return 2
     with database_url(config) as url:
         config.database.mongodb_url = url
         try:
-            user_id = asyncio.run(_create_admin(config, args.email, password, scopes))
-        except ValidationError as exc:
-            print(f"Invalid admin: {exc.errors()[0]['msg']}", file=sys.stderr)
-            return 2
+            user_id = asyncio.run(_create_admin(config, body))
         except AppError as exc:
             print(f"Not created: {exc.message}", file=sys.stderr)
             return 1
-    print(f"Admin created: {user_id} ({args.email}, scopes: {', '.join(scopes)})")
+    scopes = ", ".join(scope.value for scope in body.scopes)
+    print(f"Admin created: {user_id} ({body.email}, scopes: {scopes})")
     return 0
 
 
@@ -118,10 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin", help="Create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", help="Prompted for when omitted")
+    admin.add_argument("--name", default="Admin")
     admin.add_argument("--scopes", default="superadmin",
                        help="Comma-separated: finance, ops, compliance, superadmin")
     args = parser.parse_args(argv)
     config = get_settings()
+    use_settings(config)
     if args.command == "serve":
         serve(config)
         return 0

@@ -1,12 +1,18 @@
 """Every Beanie document of the application, initialised (with its indexes) at start-up."""
 
+from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
 from app.audit.models import AuditChainHead, AuditEntry
-from app.auth.models import LoginFailure, RefreshToken
+from app.auth.models import LoginThrottle, RefreshToken
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
+from app.core.idempotency import IdempotencyRecord
 from app.core.leases import Lease
 from app.dealers.models import DOCUMENTS as DEALER_DOCUMENTS
+from app.disputes.models import DOCUMENTS as DISPUTE_DOCUMENTS
+from app.notifications.models import DOCUMENTS as NOTIFICATION_DOCUMENTS
 from app.orders.models import DOCUMENTS as ORDER_DOCUMENTS
 from app.payments.ledger.models import DOCUMENTS as LEDGER_DOCUMENTS
+from app.payments.models import DOCUMENTS as PAYMENT_DOCUMENTS
+from app.payouts.models import DOCUMENTS as PAYOUT_DOCUMENTS
 from app.platform_rules.models import DOCUMENTS as PLATFORM_RULE_DOCUMENTS
 from app.users.models import User
 
@@ -14,7 +20,7 @@ DOCUMENT_MODELS: list[type] = [
     AuditEntry,
     AuditChainHead,
     Lease,
-    LoginFailure,
+    LoginThrottle,
     RefreshToken,
     User,
     *DEALER_DOCUMENTS,
@@ -22,4 +28,10 @@ DOCUMENT_MODELS: list[type] = [
     *ORDER_DOCUMENTS,
     *PLATFORM_RULE_DOCUMENTS,
     *LEDGER_DOCUMENTS,
+    *PAYMENT_DOCUMENTS,
+    *PAYOUT_DOCUMENTS,
+    *DISPUTE_DOCUMENTS,
+    IdempotencyRecord,
+    *ALERT_DOCUMENTS,
+    *NOTIFICATION_DOCUMENTS,
 ]

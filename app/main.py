@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
+from app.alerts.router import router as alerts_router
 from app.audit import service as audit_service
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
@@ -24,10 +25,21 @@ from app.core.permissions import SYSTEM_ACTOR
 from app.core.ratelimit import RateLimiter, enforce_rate_limit
 from app.core.schemas import Envelope, ok
 from app.dealers.router import router as dealers_router
+from app.disputes import service as disputes_service
+from app.disputes.router import router as disputes_router
 from app.documents import DOCUMENT_MODELS
+from app.notifications.router import router as notifications_router
+from app.orders import service as orders_service
+from app.orders import tasks as order_tasks
 from app.orders.router import router as orders_router
+from app.payments import tasks as payment_tasks
+from app.payments.payables import refund_when_order_cancelled
+from app.payments.router import router as payments_router
+from app.payouts import tasks as payout_tasks
+from app.payouts.router import router as payouts_router
 from app.platform_rules.router import router as platform_rules_router
 from app.realtime.server import create_socketio_server
+from app.sandbox import SANDBOX_PATH, sandbox_app_for
 from app.users import service as users_service
 from app.users.router import router as users_router
 
@@ -39,7 +51,12 @@ API_ROUTERS: list[APIRouter] = [
     dealers_router,
     catalog_router,
     orders_router,
+    payments_router,
+    disputes_router,
+    payouts_router,
     platform_rules_router,
+    alerts_router,
+    notifications_router,
     audit_router,
 ]
 
@@ -50,7 +67,12 @@ OPENAPI_TAGS = [
     {"name": "Products", "description": "The parts catalogue with B2B/B2C prices"},
     {"name": "Inventory", "description": "Stock per product; reservations never oversell"},
     {"name": "Orders", "description": "Rule-checked B2B/B2C orders and their lifecycle"},
+    {"name": "Payments", "description": "Razorpay capture into escrow, release, holds, refunds"},
+    {"name": "Disputes", "description": "Buyers' disputes over paid orders: evidence notes and "
+                                        "resolutions that refund, release or split the escrow"},
+    {"name": "Payouts", "description": "Recipients' bank accounts and payouts of their payable balance"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
+    {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
     {"name": "Health", "description": "Liveness and readiness"},
 ]
@@ -64,6 +86,33 @@ def _jobs(config: Settings) -> JobRunner:
             wake=audit_service.entries_written,
         )
     )
+    runner.add(
+        PeriodicJob(
+            "order-reservation-expiry", order_tasks.expire_reservations,
+            interval=order_tasks.EXPIRY_INTERVAL_SECONDS,
+        )
+    )
+    runner.add(
+        PeriodicJob(
+            "order-delivery-confirmation", order_tasks.confirm_deliveries,
+            interval=config.escrow.job_interval_seconds,
+        )
+    )
+    for job in payment_tasks.jobs(config):
+        runner.add(job)
+    runner.add(
+        PeriodicJob(
+            "payout-reconciler", payout_tasks.resume_unsettled_payouts,
+            interval=config.payouts.reconcile_interval_seconds, lease_ttl=120,
+        )
+    )
+    if config.payouts.batch_enabled:
+        runner.add(
+            PeriodicJob(
+                "payout-batch", payout_tasks.payout_batch_job,
+                interval=config.payouts.batch_interval_seconds, lease_ttl=600,
+            )
+        )
     return runner
 
 
@@ -109,6 +158,8 @@ def create_fastapi(config: Settings) -> FastAPI:
     )
     app.state.settings = config
     install_error_handlers(app)
+    orders_service.register_cancellation_hook(refund_when_order_cancelled)
+    orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,
@@ -118,6 +169,8 @@ def create_fastapi(config: Settings) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
     _add_health_routes(app)
+    if config.payments.uses_sandbox:
+        app.mount(SANDBOX_PATH, sandbox_app_for(config))
     return app
 
 
@@ -135,7 +188,10 @@ def _add_health_routes(app: FastAPI) -> None:
         """The process is up."""
         return ok({"status": "up"})
 
-    @app.get("/ready", tags=["Health"], responses={503: {"description": "Database unreachable"}})
+    @app.get(
+        "/ready", tags=["Health"], response_model=Envelope[dict[str, str]],
+        responses={503: {"description": "Database unreachable"}},
+    )
     async def ready() -> Any:
         """The database answers."""
         try:

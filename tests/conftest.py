@@ -8,6 +8,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLimitSettings, Settings
 from app.core.embedded import EmbeddedMongo
@@ -42,7 +43,8 @@ def config(mongo_server: EmbeddedMongo, request: pytest.FixtureRequest) -> Setti
     marker = request.node.get_closest_marker("settings")
     if marker:
         for name, values in marker.kwargs.items():
-            sections[name] = sections[name].model_copy(update=values)
+            base = sections.get(name) or Settings.model_fields[name].default_factory()
+            sections[name] = base.model_copy(update=values)
     return Settings(app_env=Environment.TEST, log_level="WARNING", **sections)
 
 
@@ -66,3 +68,11 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+async def mongo_db(config: Settings) -> AsyncIterator[AsyncDatabase]:
+    """The test's database, read (or tampered with) directly, beside the API."""
+    client: AsyncMongoClient = AsyncMongoClient(config.database.mongodb_url, tz_aware=True)
+    yield client[config.database.mongodb_db]
+    await client.close()

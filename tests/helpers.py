@@ -1,13 +1,20 @@
 """Story-level helpers: sign people up, sign them in, wait for the audit trail."""
 
 import asyncio
+import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
+import uvicorn
+from asgi_lifespan import LifespanManager
+
+from app.core.config import Settings
+from app.core.embedded import free_port
+from app.main import create_app
 
 ADMIN_EMAIL = "root-admin@example.com"
 ADMIN_PASSWORD = "Sup3r-Secret-Admin!"
@@ -75,6 +82,17 @@ class Api:
     async def customer(self, **extra: Any) -> Account:
         return await self.login(await self.signup("customer", **extra))
 
+    async def dealer(self, **extra: Any) -> Account:
+        """A signed-in dealer account, still pending approval."""
+        return await self.login(await self.signup("dealer", **extra))
+
+    async def technician(self, **extra: Any) -> Account:
+        """A signed-in technician account, still pending approval."""
+        return await self.login(await self.signup("technician", **extra))
+
+    async def me(self, account: Account) -> httpx.Response:
+        return await self.client.get("/api/users/me", headers=account.headers)
+
     async def root_admin(self) -> Account:
         response = await self.client.post(
             "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
@@ -132,3 +150,78 @@ class Api:
             probe, lambda items: sum(1 for e in items if e["seq"] is not None) >= count
         )
         return entries
+
+    async def audited(
+        self, admin: Account, action: str, subject_id: str, count: int = 1
+    ) -> list[dict[str, Any]]:
+        """The chained audit entries of `action` on `subject_id` (waits for the sequencer)."""
+        return await self.wait_for_audit(admin, count, action=action, subjectId=subject_id)
+
+    async def chain_report(self, admin: Account) -> dict[str, Any]:
+        response = await self.client.get("/api/audit/verify", headers=admin.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def sequenced_chain(self, admin: Account) -> dict[str, Any]:
+        """The verifier's report once every committed audit entry has been chained."""
+
+        async def probe() -> dict[str, Any]:
+            return await self.chain_report(admin)
+
+        return await eventually(probe, lambda report: report["pending"] == 0)
+
+
+def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The response is an error envelope with this status; returns the parsed body."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"success", "message", "data", "traceId"}, body
+    assert body["success"] is False and body["message"], body
+    assert body["traceId"] == response.headers["x-request-id"], body
+    return body
+
+
+def field_errors(response: httpx.Response) -> set[str]:
+    """The `field` of every entry in a 422 envelope's data.errors."""
+    body = assert_error(response, 422)
+    return {error["field"] for error in body["data"]["errors"]}
+
+
+@contextlib.asynccontextmanager
+async def running_app(config: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Start an app (with its lifespan) on `config` and yield a client; the database stays."""
+    application = create_app(config)
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+
+@contextlib.asynccontextmanager
+async def live_server(config: Settings) -> AsyncIterator[LiveServer]:
+    """A real uvicorn server (lifespan included) on a free loopback port in this event loop."""
+    port = free_port()
+    application = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_config=None,
+                       access_log=False, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        if task.done():
+            task.result()
+        return server.started
+
+    try:
+        await eventually(started, bool, timeout=30)
+        yield LiveServer(f"http://127.0.0.1:{port}", application)
+    finally:
+        server.should_exit = True
+        await task

@@ -1,18 +1,24 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from app.core.schemas import APIModel
 
 
-class AuditSource(APIModel):
+class AuditStoredModel(APIModel):
+    """Read from stored documents, which carry internal fields (`pending`) not shown."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class AuditSource(AuditStoredModel):
     ip: str | None = None
     user_agent: str | None = None
     trace_id: str | None = None
 
 
-class AuditEntryRead(APIModel):
+class AuditEntryRead(AuditStoredModel):
     id: str = Field(validation_alias="_id")
     seq: int | None = None
     at: datetime

@@ -15,7 +15,7 @@ from app.core.context import current_source
 from app.core.database import Session, transaction
 from app.core.errors import RuleViolation
 from app.core.ids import new_id
-from app.core.pagination import DESCENDING, PageRequest, paginate
+from app.core.pagination import DESCENDING, PageRequest, match, paginate
 from app.core.permissions import Actor
 
 HEAD_ID = "audit"
@@ -132,19 +132,25 @@ class ChainReport:
 
 
 async def verify_chain() -> ChainReport:
-    """Recompute every hash in `seq` order; report the first entry that does not fit."""
+    """Recompute every hash in `seq` order; report the first entry that does not fit.
+
+    The head is read first and only entries up to it are checked: the sequencer keeps
+    appending meanwhile, and an entry chained after the head was read is not a break.
+    """
+    pending = await _pending_count()
+    head = await AuditChainHead.get_pymongo_collection().find_one({"_id": HEAD_ID})
+    upto = {"$lte": head["seq"]} if head else {}
+    cursor = _entries().find({"seq": {"$gte": 1, **upto}}).sort("seq", ASCENDING).batch_size(1000)
     expected_seq, prev, checked = 1, GENESIS_HASH, 0
-    cursor = _entries().find({"seq": {"$gte": 1}}).sort("seq", ASCENDING).batch_size(1000)
     async for entry in cursor:
         if entry["seq"] != expected_seq or entry.get("prev_hash") != prev:
-            return ChainReport(False, checked, expected_seq, await _pending_count())
+            return ChainReport(False, checked, expected_seq, pending)
         if entry_hash(entry, entry["seq"], prev) != entry.get("hash"):
-            return ChainReport(False, checked, entry["seq"], await _pending_count())
+            return ChainReport(False, checked, entry["seq"], pending)
         prev, checked, expected_seq = entry["hash"], checked + 1, expected_seq + 1
-    head = await AuditChainHead.get_pymongo_collection().find_one({"_id": HEAD_ID})
     if head and (head["seq"] != checked or head["hash"] != prev):
-        return ChainReport(False, checked, checked + 1, await _pending_count())
-    return ChainReport(True, checked, None, await _pending_count())
+        return ChainReport(False, checked, checked + 1, pending)
+    return ChainReport(True, checked, None, pending)
 
 
 async def _pending_count() -> int:
@@ -162,25 +168,9 @@ class AuditFilter:
     until: datetime | None = None
 
     def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {
-            name: value
-            for name, value in (
-                ("actor_id", self.actor_id),
-                ("subject_type", self.subject_type),
-                ("subject_id", self.subject_id),
-                ("action", self.action),
-                ("override", self.override),
-            )
-            if value is not None
-        }
-        if self.since or self.until:
-            window: dict[str, datetime] = {}
-            if self.since:
-                window["$gte"] = self.since
-            if self.until:
-                window["$lt"] = self.until
-            query["at"] = window
-        return query
+        equals = {"actor_id": self.actor_id, "subject_type": self.subject_type,
+                  "subject_id": self.subject_id, "action": self.action, "override": self.override}
+        return match(equals, "at", self.since, self.until)
 
 
 async def list_entries(

@@ -54,15 +54,17 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 
 
-def require(permission: Permission) -> Any:
-    """A dependency type: the signed-in actor, refused with 403 unless it holds `permission`."""
+def require(*permissions: Permission) -> Any:
+    """A dependency type: the signed-in actor, refused with 403 unless it holds one of
+    `permissions` (the service decides what each one allows)."""
 
     async def check(actor: CurrentActor) -> Actor:
-        if not actor.can(permission):
+        if not any(actor.can(permission) for permission in permissions):
             if actor.status is AccountStatus.PENDING:
                 raise Forbidden("Your account is awaiting admin approval")
-            raise Forbidden(f"Your role does not allow this ({permission.value})")
+            names = " or ".join(permission.value for permission in permissions)
+            raise Forbidden(f"Your role does not allow this ({names})")
         return actor
 
-    check.permission = permission  # type: ignore[attr-defined]
+    check.permissions = permissions  # type: ignore[attr-defined]
     return Annotated[Actor, Depends(check)]

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from beanie import Document
 from pydantic import Field
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel
 
 from app.core.clock import utcnow
 from app.core.ids import new_id
@@ -30,16 +30,21 @@ class RefreshToken(Document):
         ]
 
 
-class LoginFailure(Document):
-    """A failed sign-in, kept only as long as the lockout rule can look at it."""
+class LoginThrottle(Document):
+    """Sign-in attempts on one email in its current window, and the lockout they caused.
 
-    id: str = Field(default_factory=lambda: new_id("lgf"))
-    email: str
-    at: datetime = Field(default_factory=utcnow)
+    One document per email, changed only by conditional updates: an attempt is counted
+    before its password is checked, so a burst of concurrent guesses cannot all slip in.
+    """
+
+    id: str  # the normalised email
+    failures: int = Field(description="Failed (and in-flight) attempts in this window")
+    window_started_at: datetime
+    locked_until: datetime | None = None
+    expires_at: datetime
 
     class Settings:
-        name = "login_failures"
+        name = "login_throttles"
         indexes = [
-            IndexModel([("email", ASCENDING), ("at", DESCENDING)], name="by_email"),
-            IndexModel([("at", ASCENDING)], expireAfterSeconds=3600, name="expiry_ttl"),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry_ttl"),
         ]

@@ -1,16 +1,11 @@
 """Sign-in: password check with lockout, access tokens, rotating refresh-token families."""
 
-import math
 from datetime import timedelta
 
 from app.audit import service as audit
-from app.auth.exceptions import (
-    AccountDisabled,
-    AccountLocked,
-    InvalidCredentials,
-    InvalidRefreshToken,
-)
-from app.auth.models import LoginFailure, RefreshToken
+from app.auth import throttle
+from app.auth.exceptions import AccountDisabled, InvalidCredentials, InvalidRefreshToken
+from app.auth.models import RefreshToken
 from app.core.clock import utcnow
 from app.core.config import settings
 from app.core.database import Session, transaction
@@ -30,15 +25,15 @@ DISABLED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
 
 async def login(email: str, password: str) -> tuple[User, str, str]:
     """Check the password (subject to lockout) and start a new refresh-token family."""
-    await _refuse_if_locked(email)
+    attempt = await throttle.count_attempt(email)
     user = await users_service.get_by_email(email)
     if not await verify_password(password, user.password_hash if user else None):
-        await _record_failure(email, user)
+        await _record_failure(email, user, attempt)
         raise InvalidCredentials
     assert user is not None
+    await throttle.forget(email)
     if user.status in DISABLED:
         raise AccountDisabled
-    await LoginFailure.get_pymongo_collection().delete_many({"email": email})
 
     async def work(session: Session) -> tuple[str, str]:
         refresh = await _issue_refresh(session, user.id, family_id=new_id("fam"))
@@ -52,42 +47,18 @@ async def login(email: str, password: str) -> tuple[User, str, str]:
     return user, access, refresh
 
 
-async def _refuse_if_locked(email: str) -> None:
-    auth = settings().auth
-    now = utcnow()
-    horizon = now - timedelta(seconds=auth.login_failure_window_seconds + auth.login_lockout_seconds)
-    recent = (
-        await LoginFailure.get_pymongo_collection()
-        .find({"email": email, "at": {"$gte": horizon}})
-        .sort("at", -1)
-        .limit(auth.login_max_failures)
-        .to_list()
-    )
-    if len(recent) < auth.login_max_failures:
-        return
-    newest, oldest = recent[0]["at"], recent[-1]["at"]
-    locked_until = newest + timedelta(seconds=auth.login_lockout_seconds)
-    if newest - oldest <= timedelta(seconds=auth.login_failure_window_seconds) and now < locked_until:
-        raise AccountLocked(retry_after=max(1, math.ceil((locked_until - now).total_seconds())))
-
-
-async def _record_failure(email: str, user: User | None) -> None:
-    auth = settings().auth
-    failures = LoginFailure.get_pymongo_collection()
-    await LoginFailure(email=email).insert()
-    since = utcnow() - timedelta(seconds=auth.login_failure_window_seconds)
-    count = await failures.count_documents({"email": email, "at": {"$gte": since}})
+async def _record_failure(email: str, user: User | None, attempt: int) -> None:
     actor = _actor(user) if user else SYSTEM_ACTOR
     subject_id = user.id if user else email
     await audit.record(
         None, actor=actor, action="auth.login_failed", subject_type="user",
-        subject_id=subject_id, metadata={"email": email, "recentFailures": count},
+        subject_id=subject_id, metadata={"email": email, "recentFailures": attempt},
     )
-    if count >= auth.login_max_failures:
+    if await throttle.lock_if_exhausted(email):
         await audit.record(
             None, actor=actor, action="auth.account_locked", subject_type="user",
             subject_id=subject_id,
-            metadata={"email": email, "lockoutSeconds": auth.login_lockout_seconds},
+            metadata={"email": email, "lockoutSeconds": settings().auth.login_lockout_seconds},
         )
 
 

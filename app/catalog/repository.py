@@ -265,6 +265,16 @@ async def commit(session: Session | None, product_id: str, quantity: int) -> boo
     return result.modified_count == 1
 
 
+async def restock(session: Session | None, product_id: str, quantity: int) -> bool:
+    result = await inventories().update_one(
+        {"_id": product_id},
+        {"$inc": {"quantity": quantity, "available": quantity},
+         "$set": {"updated_at": utcnow()}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
 def at_most(limit: int) -> dict[str, int]:
     """`<= limit` for an integer field, written as `< limit + 1`.
 

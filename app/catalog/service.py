@@ -124,6 +124,12 @@ async def commit_stock(session: Session | None, product_id: str, quantity: int) 
         raise StockNotReserved(data={"productId": product_id, "quantity": quantity})
 
 
+async def return_stock(session: Session | None, product_id: str, quantity: int) -> None:
+    """Sold units come back (a paid order was cancelled before shipping): quantity and
+    available both rise by `quantity`."""
+    await repository.restock(session, product_id, _units(quantity))
+
+
 async def set_dealer_listing_visibility(
     session: Session | None, dealer_id: str, listed: bool
 ) -> int:

@@ -16,62 +16,260 @@ class Environment(StrEnum):
 
 
 class Section(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
 
 class DatabaseSettings(Section):
-    mongodb_url: str | None = Field(default=None, validation_alias="MONGODB_URL")
-    mongodb_db: str = Field(default="parts_platform", validation_alias="MONGODB_DB")
-    embedded_db_path: str = Field(default="var/db", validation_alias="EMBEDDED_DB_PATH")
-    embedded_db_port: int = Field(default=0, validation_alias="EMBEDDED_DB_PORT")
+    mongodb_url: str | None = Field(
+        default=None,
+        validation_alias="MONGODB_URL",
+        description="MongoDB URL; unset: `make run` starts the embedded SecantusDB",
+    )
+    mongodb_db: str = Field(
+        default="parts_platform", validation_alias="MONGODB_DB", description="Database name"
+    )
+    embedded_db_path: str = Field(
+        default="var/db",
+        validation_alias="EMBEDDED_DB_PATH",
+        description="Data directory of the embedded database",
+    )
+    embedded_db_port: int = Field(
+        default=0,
+        validation_alias="EMBEDDED_DB_PORT",
+        description="Port of the embedded database (0: any free port)",
+    )
 
 
 class AuthSettings(Section):
     jwt_secret: SecretStr = Field(
-        default=SecretStr(DEFAULT_JWT_SECRET), validation_alias="JWT_SECRET"
+        default=SecretStr(DEFAULT_JWT_SECRET),
+        validation_alias="JWT_SECRET",
+        description="HS256 key for access tokens (32+ characters in production)",
     )
-    access_token_ttl_seconds: int = Field(default=900, validation_alias="ACCESS_TOKEN_TTL_SECONDS")
-    refresh_token_ttl_days: int = Field(default=30, validation_alias="REFRESH_TOKEN_TTL_DAYS")
-    login_max_failures: int = Field(default=5, validation_alias="LOGIN_MAX_FAILURES")
+    access_token_ttl_seconds: int = Field(
+        default=900, validation_alias="ACCESS_TOKEN_TTL_SECONDS", description="Access-token lifetime"
+    )
+    refresh_token_ttl_days: int = Field(
+        default=30, validation_alias="REFRESH_TOKEN_TTL_DAYS", description="Refresh-token lifetime"
+    )
+    login_max_failures: int = Field(
+        default=5,
+        validation_alias="LOGIN_MAX_FAILURES",
+        description="Failed sign-ins per email before a lockout",
+    )
     login_failure_window_seconds: int = Field(
-        default=900, validation_alias="LOGIN_FAILURE_WINDOW_SECONDS"
+        default=900,
+        validation_alias="LOGIN_FAILURE_WINDOW_SECONDS",
+        description="Window in which those failures count",
     )
-    login_lockout_seconds: int = Field(default=900, validation_alias="LOGIN_LOCKOUT_SECONDS")
-    bootstrap_admin_email: str | None = Field(default=None, validation_alias="BOOTSTRAP_ADMIN_EMAIL")
+    login_lockout_seconds: int = Field(
+        default=900,
+        validation_alias="LOGIN_LOCKOUT_SECONDS",
+        description="How long a locked email is refused (429)",
+    )
+    bootstrap_admin_email: str | None = Field(
+        default=None,
+        validation_alias="BOOTSTRAP_ADMIN_EMAIL",
+        description="First superadmin, created at start-up while no admin exists",
+    )
     bootstrap_admin_password: SecretStr | None = Field(
-        default=None, validation_alias="BOOTSTRAP_ADMIN_PASSWORD"
+        default=None, validation_alias="BOOTSTRAP_ADMIN_PASSWORD", description="Its password"
     )
 
 
 class RateLimitSettings(Section):
     """Requests per minute for each caller class."""
 
-    model_config = SettingsConfigDict(env_prefix="RATE_LIMIT_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="RATE_LIMIT_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
-    enabled: bool = Field(default=True, validation_alias="RATE_LIMITS_ENABLED")
-    public: int = 10
-    customer: int = 60
-    dealer: int = 120
-    technician: int = 30
-    admin: int = 300
-    block_after_violations: int = Field(default=5, validation_alias="IP_BLOCK_AFTER_VIOLATIONS")
-    violation_window_seconds: int = Field(default=600, validation_alias="IP_BLOCK_WINDOW_SECONDS")
-    block_seconds: int = Field(default=900, validation_alias="IP_BLOCK_SECONDS")
+    enabled: bool = Field(
+        default=True,
+        validation_alias="RATE_LIMITS_ENABLED",
+        description="Turn rate limiting off for load tests",
+    )
+    public: int = Field(default=10, description="Auth routes, per IP, requests per minute")
+    customer: int = Field(
+        default=60, description="Customers (and anonymous callers, per IP), requests per minute"
+    )
+    dealer: int = Field(default=120, description="Dealers, requests per minute")
+    technician: int = Field(default=30, description="Technicians, requests per minute")
+    admin: int = Field(default=300, description="Admins, requests per minute")
+    block_after_violations: int = Field(
+        default=5,
+        validation_alias="IP_BLOCK_AFTER_VIOLATIONS",
+        description="Rate-limited responses that get an IP blocked",
+    )
+    violation_window_seconds: int = Field(
+        default=600, validation_alias="IP_BLOCK_WINDOW_SECONDS", description="Window in which those count"
+    )
+    block_seconds: int = Field(
+        default=900, validation_alias="IP_BLOCK_SECONDS", description="How long a blocked IP is refused (403)"
+    )
+
+
+DEFAULT_RAZORPAY_KEY_ID = "rzp_test_sandbox"
+DEFAULT_RAZORPAY_KEY_SECRET = "sandbox-test-key-secret-not-for-production"
+DEFAULT_RAZORPAY_WEBHOOK_SECRET = "sandbox-test-webhook-secret-not-for-production"
+
+
+class PaymentGatewayKind(StrEnum):
+    SANDBOX = "sandbox"
+    RAZORPAY = "razorpay"
+
+
+class PaymentSettings(Section):
+    """The payment gateway; the sandbox (served by this app) unless PAYMENT_GATEWAY=razorpay."""
+
+    gateway: PaymentGatewayKind = Field(
+        default=PaymentGatewayKind.SANDBOX,
+        validation_alias="PAYMENT_GATEWAY",
+        description="`sandbox` (built-in, refused in production) or `razorpay`",
+    )
+    razorpay_key_id: str = Field(
+        default=DEFAULT_RAZORPAY_KEY_ID,
+        validation_alias="RAZORPAY_KEY_ID",
+        description="Razorpay key id (shown to Checkout)",
+    )
+    razorpay_key_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_RAZORPAY_KEY_SECRET),
+        validation_alias="RAZORPAY_KEY_SECRET",
+        description="Razorpay key secret (payment signatures, API auth)",
+    )
+    razorpay_webhook_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_RAZORPAY_WEBHOOK_SECRET),
+        validation_alias="RAZORPAY_WEBHOOK_SECRET",
+        description="Razorpay webhook secret (webhook signatures)",
+    )
+    razorpay_base_url: str | None = Field(
+        default=None,
+        validation_alias="RAZORPAY_BASE_URL",
+        description="Gateway API base (the SDK adds /v1); unset: the sandbox, or Razorpay",
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        validation_alias="PAYMENT_WEBHOOK_URL",
+        description="Where the sandbox delivers webhooks; unset: this app's /api/payments/webhook",
+    )
+    currency: str = Field(
+        default="INR", validation_alias="PAYMENT_CURRENCY", description="Currency of every payment"
+    )
+    gateway_timeout_seconds: float = Field(
+        default=15.0,
+        validation_alias="PAYMENT_GATEWAY_TIMEOUT_SECONDS",
+        description="Timeout of each gateway call",
+    )
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.gateway is PaymentGatewayKind.SANDBOX
+
+
+class EscrowSettings(Section):
+    """Escrow governance: approvals, windows and SLAs (money in paise)."""
+
+    release_approval_threshold: int = Field(
+        default=5_000_000,
+        validation_alias="ESCROW_RELEASE_APPROVAL_THRESHOLD",
+        description="Paise above which a release needs two finance admins",
+    )
+    dispute_window_days: float = Field(
+        default=3,
+        validation_alias="DISPUTE_WINDOW_DAYS",
+        description="Days after delivery a buyer may dispute; escrow auto-releases after",
+    )
+    delivery_auto_confirm_days: float = Field(
+        default=7,
+        validation_alias="DELIVERY_AUTO_CONFIRM_DAYS",
+        description="Days after shipping the system confirms delivery (reminder a day before)",
+    )
+    held_sla_days: float = Field(
+        default=10,
+        validation_alias="ESCROW_HELD_SLA_DAYS",
+        description="Days escrow may stay held before admins are alerted",
+    )
+    payment_stuck_after_minutes: float = Field(
+        default=120,
+        validation_alias="PAYMENT_STUCK_AFTER_MINUTES",
+        description="Minutes a payment may await capture before reconciliation and an alert",
+    )
+    payment_reservation_minutes: int = Field(
+        default=30,
+        validation_alias="PAYMENT_RESERVATION_MINUTES",
+        description="How long starting a payment keeps the order's stock reserved",
+    )
+    job_interval_seconds: float = Field(
+        default=60,
+        validation_alias="ESCROW_JOB_INTERVAL_SECONDS",
+        description="How often the escrow, SLA and delivery jobs run",
+    )
+
+
+class PayoutSettings(Section):
+    """Payouts: the scheduled batch (off unless enabled) and the reconciler (money in paise)."""
+
+    batch_enabled: bool = Field(
+        default=False, validation_alias="PAYOUT_BATCH_ENABLED", description="Run the scheduled payout batch"
+    )
+    batch_minimum: int = Field(
+        default=100_000,
+        ge=1,
+        validation_alias="PAYOUT_BATCH_MINIMUM",
+        description="Smallest payable balance (paise) the batch pays out",
+    )
+    batch_interval_seconds: float = Field(
+        default=3600,
+        gt=0,
+        validation_alias="PAYOUT_BATCH_INTERVAL_SECONDS",
+        description="How often the payout batch runs",
+    )
+    reconcile_interval_seconds: float = Field(
+        default=300,
+        gt=0,
+        validation_alias="PAYOUT_RECONCILE_INTERVAL_SECONDS",
+        description="How often unsettled payouts are resumed",
+    )
 
 
 class Settings(Section):
-    app_env: Environment = Field(default=Environment.DEVELOPMENT, validation_alias="APP_ENV")
-    host: str = Field(default="127.0.0.1", validation_alias="HOST")
-    port: int = Field(default=8000, validation_alias="PORT")
-    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
-    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
-    cors_origins: list[str] = Field(default_factory=list, validation_alias="CORS_ORIGINS")
-    trust_proxy_headers: bool = Field(default=False, validation_alias="TRUST_PROXY_HEADERS")
-    background_tasks_enabled: bool = Field(default=True, validation_alias="BACKGROUND_TASKS_ENABLED")
+    app_env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias="APP_ENV",
+        description="`development`, `test` or `production` (refuses default secrets)",
+    )
+    host: str = Field(default="127.0.0.1", validation_alias="HOST", description="Address the API listens on")
+    port: int = Field(default=8000, validation_alias="PORT", description="Port the API listens on")
+    log_level: str = Field(
+        default="INFO", validation_alias="LOG_LEVEL", description="Log level of the JSON logs"
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias="REDIS_URL",
+        description="Redis for shared rate limits and Socket.IO fan-out; unset: in-process memory",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        validation_alias="CORS_ORIGINS",
+        description="JSON list of browser origins allowed (API and Socket.IO)",
+    )
+    trust_proxy_headers: bool = Field(
+        default=False,
+        validation_alias="TRUST_PROXY_HEADERS",
+        description="Take the client IP from X-Forwarded-For (behind a trusted proxy only)",
+    )
+    background_tasks_enabled: bool = Field(
+        default=True,
+        validation_alias="BACKGROUND_TASKS_ENABLED",
+        description="Run the background jobs in this process",
+    )
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    escrow: EscrowSettings = Field(default_factory=EscrowSettings)
+    payouts: PayoutSettings = Field(default_factory=PayoutSettings)
 
     @model_validator(mode="after")
     def refuse_default_secrets_in_production(self) -> "Settings":
@@ -82,6 +280,14 @@ class Settings(Section):
                 raise ValueError("JWT_SECRET must be at least 32 characters")
             if not self.database.mongodb_url:
                 raise ValueError("MONGODB_URL must be set in production")
+            if self.payments.uses_sandbox:
+                raise ValueError("PAYMENT_GATEWAY=razorpay must be set in production")
+            if self.payments.razorpay_key_secret.get_secret_value() == DEFAULT_RAZORPAY_KEY_SECRET:
+                raise ValueError("RAZORPAY_KEY_SECRET must be set in production")
+            if self.payments.razorpay_webhook_secret.get_secret_value() == DEFAULT_RAZORPAY_WEBHOOK_SECRET:
+                raise ValueError("RAZORPAY_WEBHOOK_SECRET must be set in production")
+            if self.payments.razorpay_key_id == DEFAULT_RAZORPAY_KEY_ID:
+                raise ValueError("RAZORPAY_KEY_ID must be set in production")
         return self
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import pymongo
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -10,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 T = TypeVar("T")
 Session = AsyncClientSession
+PING_TIMEOUT_SECONDS = 2.0
 
 
 class Database:
@@ -23,7 +25,9 @@ class Database:
         await init_beanie(database=self.db, document_models=document_models)
 
     async def ping(self) -> bool:
-        await self.db.command("ping")
+        """Ask the server to answer; fails within seconds (not the 30 s selection timeout)."""
+        with pymongo.timeout(PING_TIMEOUT_SECONDS):
+            await self.db.command("ping")
         return True
 
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:

@@ -86,3 +86,19 @@ def page_params(
 
 
 Pagination = Annotated[PageRequest, Depends(page_params)]
+
+
+def match(
+    equals: dict[str, Any],
+    time_field: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """A list filter: each given field equal to its value (None means any; enums by value),
+    and `time_field` within [since, until)."""
+    query = {name: getattr(value, "value", value) for name, value in equals.items()
+             if value is not None}
+    window = {op: bound for op, bound in (("$gte", since), ("$lt", until)) if bound is not None}
+    if time_field and window:
+        query[time_field] = window
+    return query

@@ -46,10 +46,27 @@ class Permission(StrEnum):
     ORDERS_OVERRIDE = "orders:override"
     LOCATION_UPDATE = "technicians:update-location"
     RULES_READ = "rules:read"
+    PAYMENTS_MAKE = "payments:make"
+    PAYMENTS_READ_ALL = "payments:read-all"
+    ESCROW_RELEASE = "escrow:release"
+    ESCROW_HOLD = "escrow:hold"
+    ESCROW_OVERRIDE = "escrow:override"
+    REFUNDS_ISSUE = "refunds:issue"
+    LEDGER_VERIFY = "ledger:verify"
+    ALERTS_MANAGE = "alerts:manage"
+    PAYOUT_ACCOUNTS_REGISTER = "payout-accounts:register"
+    PAYOUT_ACCOUNTS_VERIFY = "payout-accounts:verify"
+    PAYOUTS_MANAGE = "payouts:manage"
+    DISPUTES_OPEN = "disputes:open"
+    DISPUTES_READ_ALL = "disputes:read-all"
+    DISPUTES_MANAGE = "disputes:manage"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CUSTOMER: frozenset({Permission.PROFILE_READ, Permission.ORDERS_PLACE}),
+    Role.CUSTOMER: frozenset(
+        {Permission.PROFILE_READ, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
+         Permission.DISPUTES_OPEN}
+    ),
     Role.DEALER: frozenset(
         {
             Permission.PROFILE_READ,
@@ -57,6 +74,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PRODUCTS_WRITE,
             Permission.INVENTORY_WRITE,
             Permission.ORDERS_FULFIL,
+            Permission.PAYOUT_ACCOUNTS_REGISTER,
         }
     ),
     Role.TECHNICIAN: frozenset({Permission.PROFILE_READ, Permission.LOCATION_UPDATE}),
@@ -66,6 +84,8 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USERS_READ,
             Permission.ORDERS_READ_ALL,
             Permission.RULES_READ,
+            Permission.PAYMENTS_READ_ALL,
+            Permission.DISPUTES_READ_ALL,
         }
     ),
     Role.SYSTEM: frozenset(),
@@ -80,6 +100,9 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.PRICING_RULES_MANAGE,
             Permission.PRODUCTS_MODERATE,
             Permission.ORDERS_OVERRIDE,
+            Permission.ESCROW_OVERRIDE,
+            Permission.ALERTS_MANAGE,
+            Permission.DISPUTES_MANAGE,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(
@@ -90,7 +113,18 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.DEALERS_MANAGE,
         }
     ),
-    AdminScope.FINANCE: frozenset({Permission.COMMISSION_MANAGE}),
+    AdminScope.FINANCE: frozenset(
+        {
+            Permission.COMMISSION_MANAGE,
+            Permission.ESCROW_RELEASE,
+            Permission.ESCROW_HOLD,
+            Permission.REFUNDS_ISSUE,
+            Permission.LEDGER_VERIFY,
+            Permission.ALERTS_MANAGE,
+            Permission.PAYOUT_ACCOUNTS_VERIFY,
+            Permission.PAYOUTS_MANAGE,
+        }
+    ),
 }
 # A superadmin holds every admin permission, plus creating admins; never a customer's,
 # dealer's or technician's own permissions.

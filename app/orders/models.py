@@ -1,3 +1,157 @@
-"""Beanie documents of this domain."""
+"""Beanie documents of this domain: the order, its priced lines and its status history."""
 
-DOCUMENTS: list[type] = []
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class OrderAction(StrEnum):
+    PLACE = "place"
+    PAY = "pay"
+    PACK = "pack"
+    SHIP = "ship"
+    DELIVER = "deliver"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+
+
+class Channel(StrEnum):
+    B2B = "b2b"
+    B2C = "b2c"
+
+
+class StockState(StrEnum):
+    """Where the order's stock stands in the catalogue's inventory."""
+
+    RESERVED = "reserved"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    RETURNED = "returned"
+
+
+class Party(StrEnum):
+    """In which capacity an actor moves an order."""
+
+    BUYER = "buyer"
+    DEALER = "dealer"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class OrderItem(BaseModel):
+    """One product of the order with the catalogue data and unit price as they were."""
+
+    product_id: str
+    sku: str
+    title: str
+    brand: str
+    category: str
+    unit_price: int
+    mrp: int
+    quantity: int
+    line_total: int
+
+
+class DeliveryAddress(BaseModel):
+    name: str
+    phone: str
+    line1: str
+    line2: str | None = None
+    city: str
+    state: str
+    pincode: str
+
+
+class StatusChange(BaseModel):
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    action: OrderAction
+    by: str
+    role: Party
+    reason: str | None = None
+    override: bool = False
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Order(Document):
+    id: str = Field(default_factory=lambda: new_id("ord"))
+    buyer_id: str
+    dealer_id: str
+    channel: Channel
+    items: list[OrderItem]
+    delivery_address: DeliveryAddress
+    subtotal: int
+    delivery_charge: int
+    service_fee: int
+    total: int
+    rule_flags: list[str] = Field(default_factory=list)
+    status: OrderStatus = OrderStatus.PENDING_PAYMENT
+    stock_state: StockState = StockState.RESERVED
+    reservation_expires_at: datetime | None = None
+    payment_id: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_at: datetime | None = None
+    cancel_reason: str | None = None
+    status_history: list[StatusChange] = Field(default_factory=list)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "orders"
+        indexes = [
+            IndexModel(
+                [("buyer_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_buyer",
+            ),
+            IndexModel(
+                [("buyer_id", ASCENDING), ("status", ASCENDING),
+                 ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_buyer_status",
+            ),
+            IndexModel(
+                [("dealer_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_dealer",
+            ),
+            IndexModel(
+                [("dealer_id", ASCENDING), ("status", ASCENDING),
+                 ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_dealer_status",
+            ),
+            IndexModel([("status", ASCENDING), ("shipped_at", ASCENDING)], name="by_shipped"),
+            IndexModel(
+                [("status", ASCENDING), ("reservation_expires_at", ASCENDING)],
+                name="reservation_expiry",
+            ),
+            IndexModel(
+                [("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_status",
+            ),
+            IndexModel(
+                [("channel", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_channel",
+            ),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]
+
+
+DOCUMENTS: list[type] = [Order]

@@ -9,24 +9,41 @@ from typing import Any
 import socketio
 
 from app.core.config import Settings, settings
+from app.core.permissions import AccountStatus
 from app.core.security import decode_access_token
+from app.users import service as users_service
+
+REFUSED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
+
+
+async def authenticate(auth: Any) -> dict[str, str]:
+    """The session of a connecting client, refused unless its token and account are good."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if not isinstance(token, str):
+        raise socketio.exceptions.ConnectionRefusedError("authentication required")
+    claims = decode_access_token(settings().auth.jwt_secret.get_secret_value(), token)
+    if claims is None:
+        raise socketio.exceptions.ConnectionRefusedError("invalid or expired token")
+    # As on HTTP, a suspension takes effect at once, even while the token is still valid.
+    user = await users_service.get_account(claims.sub)
+    if user is None or user.status in REFUSED:
+        raise socketio.exceptions.ConnectionRefusedError("this account is not active")
+    return {"userId": user.id, "role": user.role.value}
 
 
 def create_socketio_server(config: Settings) -> socketio.AsyncServer:
     manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="asgi",
-        cors_allowed_origins=config.cors_origins,
+        # None means same-origin only; an empty list would switch the Origin check off.
+        cors_allowed_origins=config.cors_origins or None,
         client_manager=manager,
     )
 
     @sio.event
-    async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None) -> None:
-        token = (auth or {}).get("token") if isinstance(auth, dict) else None
-        claims = decode_access_token(settings().auth.jwt_secret.get_secret_value(), token or "")
-        if claims is None:
-            raise socketio.exceptions.ConnectionRefusedError("authentication required")
-        await sio.save_session(sid, {"userId": claims.sub, "role": claims.role})
-        await sio.enter_room(sid, f"user:{claims.sub}")
+    async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
+        session = await authenticate(auth)
+        await sio.save_session(sid, session)
+        await sio.enter_room(sid, f"user:{session['userId']}")
 
     return sio

@@ -20,6 +20,10 @@ class ReasonRequired(RuleViolation):
         super().__init__(message, {"errors": [{"field": "body.reason", "message": "required"}]})
 
 
+class OwnStatusChange(Forbidden):
+    default_message = "You cannot change your own status"
+
+
 class AdminOnlyBySuperadmin(Forbidden):
     default_message = "Only a superadmin may change another admin"
 

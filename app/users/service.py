@@ -18,6 +18,7 @@ from app.users.exceptions import (
     EmailTaken,
     IllegalStatusChange,
     NotABusinessApplicant,
+    OwnStatusChange,
     ReasonRequired,
     UserNotFound,
 )
@@ -170,7 +171,7 @@ def _check_status_change(
     actor: Actor, target: User, new_status: AccountStatus, change: StatusChangeIn
 ) -> None:
     if target.id == actor.id:
-        raise IllegalStatusChange("You cannot change your own status")
+        raise OwnStatusChange
     if target.role is Role.ADMIN and not actor.has_scope(AdminScope.SUPERADMIN):
         raise AdminOnlyBySuperadmin
     if new_status in SIGN_IN_REFUSED and not change.reason:
@@ -286,10 +287,11 @@ async def list_users(
         query["role"] = role.value
     if status:
         query["status"] = status.value
-    if pending_approval:
-        query["$or"] = [
+    if pending_approval is not None:
+        awaiting = [
             {"status": AccountStatus.PENDING.value},
             {"business.verification": BusinessVerification.PENDING.value},
         ]
+        query["$or" if pending_approval else "$nor"] = awaiting
     docs, next_cursor = await paginate(_collection(), query, page)
     return [User.model_validate(doc) for doc in docs], next_cursor

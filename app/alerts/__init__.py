@@ -1,0 +1,1 @@
+"""Operational alerts raised by SLA jobs for admins to acknowledge."""

@@ -1,0 +1,43 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+
+
+class AlertKind(StrEnum):
+    PAYMENT_STUCK = "payment_stuck"
+    ESCROW_OVERDUE = "escrow_overdue"
+    RELEASE_AWAITING_APPROVAL = "release_awaiting_approval"
+
+
+class Alert(Document):
+    id: str = Field(default_factory=lambda: new_id("alr"))
+    kind: AlertKind
+    subject_type: str
+    subject_id: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    # Set while unacknowledged, so there is at most one open alert per kind and subject.
+    open_key: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    note: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "alerts"
+        indexes = [
+            IndexModel([("open_key", ASCENDING)], unique=True, sparse=True, name="one_open"),
+            IndexModel([("acknowledged_at", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_state"),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]
+
+
+DOCUMENTS: list[type] = [Alert]

@@ -1,0 +1,77 @@
+"""Raising (once per subject while open), listing and acknowledging alerts."""
+
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from app.alerts.models import Alert, AlertKind
+from app.audit import service as audit
+from app.core.clock import utcnow
+from app.core.database import Session, transaction
+from app.core.errors import IllegalTransition, NotFound, RuleViolation
+from app.core.pagination import PageRequest, paginate
+from app.core.permissions import SYSTEM_ACTOR, Actor
+
+
+async def raise_alert(
+    kind: AlertKind, subject_type: str, subject_id: str, message: str,
+    details: dict[str, Any] | None = None,
+) -> Alert | None:
+    """Open an alert unless one is already open for this kind and subject."""
+    alert = Alert(kind=kind, subject_type=subject_type, subject_id=subject_id, message=message,
+                  details=details or {}, open_key=f"{kind.value}:{subject_id}")
+
+    async def work(session: Session) -> Alert:
+        await alert.insert(session=session)
+        await audit.record(
+            session, actor=SYSTEM_ACTOR, action=f"alert.{kind.value}", subject_type=subject_type,
+            subject_id=subject_id, reason=message, metadata={"alertId": alert.id, **(details or {})},
+        )
+        return alert
+
+    try:
+        return await transaction(work)
+    except DuplicateKeyError:
+        return None
+
+
+async def list_alerts(
+    open_only: bool | None, kind: AlertKind | None, page: PageRequest
+) -> tuple[list[Alert], str | None]:
+    query: dict[str, Any] = {}
+    if open_only is not None:
+        query["acknowledged_at"] = None if open_only else {"$ne": None}
+    if kind:
+        query["kind"] = kind.value
+    docs, next_cursor = await paginate(Alert.get_pymongo_collection(), query, page)
+    return [Alert.model_validate(doc) for doc in docs], next_cursor
+
+
+async def acknowledge(actor: Actor, alert_id: str, note: str | None) -> Alert:
+    alert = await Alert.get(alert_id)
+    if alert is None:
+        raise NotFound("Alert not found")
+
+    async def work(session: Session) -> None:
+        result = await Alert.get_pymongo_collection().update_one(
+            {"_id": alert_id, "acknowledged_at": None},
+            {"$set": {"acknowledged_at": utcnow(), "acknowledged_by": actor.id, "note": note},
+             "$unset": {"open_key": ""}},
+            session=session,
+        )
+        if result.modified_count != 1:
+            raise IllegalTransition("The alert is already acknowledged")
+        await audit.record(
+            session, actor=actor, action="alert.acknowledged", subject_type="alert",
+            subject_id=alert_id, reason=note, metadata={"kind": alert.kind.value},
+        )
+
+    await transaction(work)
+    refreshed = await Alert.get(alert_id)
+    assert refreshed is not None
+    return refreshed
+
+
+def require_acknowledgement(acknowledged: bool) -> None:
+    if not acknowledged:
+        raise RuleViolation("Alerts can only be acknowledged (acknowledged: true)")

@@ -1,0 +1,121 @@
+"""Disputes over paid orders: the buyer's complaint, evidence notes and the admin's resolution."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+
+
+class DisputeReason(StrEnum):
+    NOT_DELIVERED = "not_delivered"
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    NOT_AS_DESCRIBED = "not_as_described"
+    OTHER = "other"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    RESOLVING = "resolving"  # the decision is taken; its money is being moved
+    RESOLVED = "resolved"
+
+
+class DisputeAction(StrEnum):
+    OPEN = "open"
+    RESOLVE = "resolve"
+    COMPLETE = "complete"
+    ADD_NOTE = "add_note"
+
+
+class Resolution(StrEnum):
+    REFUND_BUYER = "refund_buyer"
+    RELEASE_TO_DEALER = "release_to_dealer"
+    SPLIT = "split"
+
+
+class NoteAuthor(StrEnum):
+    BUYER = "buyer"
+    DEALER = "dealer"
+    ADMIN = "admin"
+
+
+class DisputeNote(BaseModel):
+    id: str = Field(default_factory=lambda: new_id("dnt"))
+    author_id: str
+    role: NoteAuthor
+    text: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class DisputeStatusChange(BaseModel):
+    from_status: DisputeStatus | None
+    to_status: DisputeStatus
+    action: DisputeAction
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ResolutionRecord(BaseModel):
+    """The admin's decision, fixed when the dispute moves to `resolving`, and what it moved."""
+
+    resolution: Resolution
+    note: str
+    decided_by: str
+    decided_at: datetime
+    requested_buyer_amount: int | None = None
+    held_at_decision: int
+    refund_amount: int  # what the buyer gets back
+    release_amount: int  # what goes to the dealer (before commission)
+    refund_attempt: int = 1
+    refund_id: str | None = None
+    refunded_amount: int = 0
+    released_amount: int = 0
+    dealer_share: int | None = None
+    commission: int | None = None
+    platform_share: int | None = None
+    resolved_at: datetime | None = None
+
+
+class Dispute(Document):
+    id: str = Field(default_factory=lambda: new_id("dsp"))
+    order_id: str
+    payment_id: str
+    buyer_id: str
+    dealer_id: str
+    reason: DisputeReason
+    details: str
+    status: DisputeStatus = DisputeStatus.OPEN
+    # The order id while the dispute is unresolved: one open dispute per order (unique index).
+    open_key: str | None = None
+    amount_in_dispute: int
+    escrow_status_before: str
+    notes: list[DisputeNote] = Field(default_factory=list)
+    resolution: ResolutionRecord | None = None
+    status_history: list[DisputeStatusChange] = Field(default_factory=list)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "disputes"
+        indexes = [
+            IndexModel([("open_key", ASCENDING)], unique=True, sparse=True,
+                       name="one_open_per_order"),
+            IndexModel([("order_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_order"),
+            IndexModel([("buyer_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_buyer"),
+            IndexModel([("dealer_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_dealer"),
+            IndexModel([("status", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_status"),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]
+
+
+DOCUMENTS: list[type] = [Dispute]

@@ -1,0 +1,109 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query
+
+from app.auth.dependencies import CurrentActor, require
+from app.core.errors import responses
+from app.core.idempotency import run_once
+from app.core.pagination import Pagination
+from app.core.permissions import Permission
+from app.core.schemas import Envelope, Page, ok
+from app.disputes import service
+from app.disputes.exceptions import IdempotencyKeyRequired
+from app.disputes.models import DisputeStatus
+from app.disputes.schemas import DisputeAdminUpdate, DisputeCreate, DisputeNoteIn, DisputeRead
+from app.disputes.service import DisputeFilter, DisputeView
+
+router = APIRouter(tags=["Disputes"], responses=responses(401, 403))
+DisputeId = Annotated[str, Path(alias="disputeId", max_length=64)]
+StatusFilter = Annotated[DisputeStatus | None, Query(description="Only disputes in this status")]
+DisputeOpener = require(Permission.DISPUTES_OPEN)
+DisputeReader = require(Permission.DISPUTES_READ_ALL)
+DisputeManager = require(Permission.DISPUTES_MANAGE)
+OptionalIdemKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
+    description="Required to resolve: a retry with the same key returns the first result",
+)]
+
+
+def _read(view: DisputeView) -> DisputeRead:
+    return DisputeRead.of(view.dispute, view.allowed_actions)
+
+
+def _page(views: list[DisputeView], next_cursor: str | None) -> Page[DisputeRead]:
+    return Page[DisputeRead](items=[_read(v) for v in views], next_cursor=next_cursor)
+
+
+@router.post("/api/disputes", status_code=201, responses=responses(404, 409, 422))
+async def open_dispute(body: DisputeCreate, actor: DisputeOpener) -> Envelope[DisputeRead]:
+    """Dispute your paid order (until the dispute window after delivery closes); freezes its escrow."""
+    view = await service.open_dispute(actor, body)
+    return ok(_read(view), "Dispute opened; the payment is frozen until an admin resolves it")
+
+
+@router.get("/api/disputes")
+async def list_my_disputes(
+    actor: CurrentActor, page: Pagination, status: StatusFilter = None
+) -> Envelope[Page[DisputeRead]]:
+    """Your disputes, newest first: those you opened (buyers) or on your orders (dealers)."""
+    views, next_cursor = await service.list_mine(actor, status, page)
+    return ok(_page(views, next_cursor))
+
+
+@router.get("/api/disputes/{disputeId}", responses=responses(404))
+async def get_dispute(dispute_id: DisputeId, actor: CurrentActor) -> Envelope[DisputeRead]:
+    """One dispute: its buyer, the order's dealer and admins only."""
+    return ok(_read(await service.get_visible(actor, dispute_id)))
+
+
+@router.post("/api/disputes/{disputeId}/notes", status_code=201,
+             responses=responses(404, 409, 422))
+async def add_dispute_note(
+    dispute_id: DisputeId, body: DisputeNoteIn, actor: CurrentActor
+) -> Envelope[DisputeRead]:
+    """Add an evidence note (the buyer, the order's dealer or a dispute admin; audited)."""
+    return ok(_read(await service.add_note(actor, dispute_id, body.text)), "Note added")
+
+
+@router.get("/api/admin/disputes", tags=["Admin"])
+async def list_disputes(
+    actor: DisputeReader,
+    page: Pagination,
+    status: StatusFilter = None,
+    order_id: Annotated[str | None, Query(alias="orderId", max_length=64)] = None,
+    dealer_id: Annotated[str | None, Query(alias="dealerId", max_length=64)] = None,
+    buyer_id: Annotated[str | None, Query(alias="buyerId", max_length=64)] = None,
+) -> Envelope[Page[DisputeRead]]:
+    """Every dispute, newest first, filtered by status, order, dealer or buyer (any admin)."""
+    filters = DisputeFilter(status=status, order_id=order_id, dealer_id=dealer_id,
+                            buyer_id=buyer_id)
+    views, next_cursor = await service.list_all(actor, filters, page)
+    return ok(_page(views, next_cursor))
+
+
+@router.patch("/api/admin/disputes/{disputeId}", tags=["Admin"],
+              response_model=Envelope[DisputeRead], responses=responses(404, 409, 422))
+async def update_dispute(
+    dispute_id: DisputeId, body: DisputeAdminUpdate, actor: DisputeManager,
+    key: OptionalIdemKey = None,
+) -> Any:
+    """Add an admin note `{note}`, or resolve `{resolution, buyerAmount?, note}` (ops; needs
+    an Idempotency-Key): refund_buyer, release_to_dealer or split."""
+    if not body.resolves:
+        assert body.note is not None
+
+        async def note() -> tuple[int, Envelope[DisputeRead]]:
+            view = await service.add_admin_note(actor, dispute_id, body.note or "")
+            return 200, ok(_read(view), "Note added")
+
+        if key is None:
+            return (await note())[1]
+        return await run_once(f"disputes.note:{actor.id}:{dispute_id}", key, body, note)
+    if key is None:
+        raise IdempotencyKeyRequired
+
+    async def work() -> tuple[int, Envelope[DisputeRead]]:
+        view = await service.resolve(actor, dispute_id, body)
+        return 200, ok(_read(view), "Dispute resolved")
+
+    return await run_once(f"disputes.resolve:{actor.id}:{dispute_id}", key, body, work)

@@ -1,0 +1,95 @@
+"""Every query on the orders collection (each one served by an index of models.Order)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from app.core import clock
+from app.core.database import Session
+from app.core.pagination import PageRequest, match, paginate
+from app.orders.models import Channel, Order, OrderStatus, StatusChange
+
+
+def _collection() -> AsyncCollection:
+    return Order.get_pymongo_collection()
+
+
+async def get(order_id: str, session: Session | None = None) -> Order | None:
+    doc = await _collection().find_one({"_id": order_id}, session=session)
+    return Order.model_validate(doc) if doc else None
+
+
+async def insert(session: Session, order: Order) -> None:
+    await order.insert(session=session)
+
+
+async def move(
+    session: Session,
+    order: Order,
+    changes: dict[str, Any],
+    entry: StatusChange,
+    extra_filter: dict[str, Any] | None = None,
+) -> Order | None:
+    """Apply a transition only if the order is still in the state and version it was read in."""
+    doc = await _collection().find_one_and_update(
+        {"_id": order.id, "status": order.status.value, "version": order.version,
+         **(extra_filter or {})},
+        {"$set": {**changes, "updated_at": clock.utcnow()},
+         "$inc": {"version": 1},
+         "$push": {"status_history": entry.model_dump(mode="python")}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return Order.model_validate(doc) if doc else None
+
+
+async def extend_reservation(session: Session | None, order_id: str, until: datetime) -> Order | None:
+    """Push a pending order's reservation out to `until` (never pull it in)."""
+    doc = await _collection().find_one_and_update(
+        {"_id": order_id, "status": OrderStatus.PENDING_PAYMENT.value},
+        {"$max": {"reservation_expires_at": until}, "$set": {"updated_at": clock.utcnow()}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return Order.model_validate(doc) if doc else None
+
+
+async def shipped_before(cutoff: datetime, limit: int) -> list[Order]:
+    cursor = _collection().find(
+        {"status": OrderStatus.SHIPPED.value, "shipped_at": {"$lt": cutoff}}
+    ).sort("shipped_at", 1).limit(limit)
+    return [Order.model_validate(doc) for doc in await cursor.to_list()]
+
+
+async def due_for_expiry(now: datetime, limit: int) -> list[Order]:
+    cursor = (
+        _collection()
+        .find({"status": OrderStatus.PENDING_PAYMENT.value, "reservation_expires_at": {"$lt": now}})
+        .sort("reservation_expires_at", ASCENDING)
+        .limit(limit)
+    )
+    return [Order.model_validate(doc) for doc in await cursor.to_list()]
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: OrderStatus | None = None
+    buyer_id: str | None = None
+    dealer_id: str | None = None
+    channel: Channel | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        equals = {"buyer_id": self.buyer_id, "dealer_id": self.dealer_id,
+                  "status": self.status, "channel": self.channel}
+        return match(equals, "created_at", self.since, self.until)
+
+
+async def list_page(filters: OrderFilter, page: PageRequest) -> tuple[list[Order], str | None]:
+    """Newest first; keyset-paginated on (created_at, _id)."""
+    docs, next_cursor = await paginate(_collection(), filters.query(), page)
+    return [Order.model_validate(doc) for doc in docs], next_cursor

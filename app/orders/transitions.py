@@ -1,0 +1,61 @@
+"""The order state machine: one table of (state, action) → (new state, who may do it)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from app.orders.models import OrderAction, OrderStatus, Party, StockState
+
+S, A, P = OrderStatus, OrderAction, Party
+
+
+@dataclass(frozen=True)
+class Move:
+    target: OrderStatus
+    parties: frozenset[Party]
+    reason_from: frozenset[Party] = frozenset()
+
+    def needs_reason(self, party: Party) -> bool:
+        # An admin acting on someone else's order is always an override, with a reason.
+        return party in self.reason_from or party is Party.ADMIN
+
+
+_BEFORE_SHIPPING = (S.PENDING_PAYMENT, S.PAID, S.PACKED)
+_CANCEL = Move(S.CANCELLED, frozenset({P.BUYER, P.DEALER, P.ADMIN}), frozenset({P.DEALER}))
+
+TRANSITIONS: dict[tuple[OrderStatus, OrderAction], Move] = {
+    (S.PENDING_PAYMENT, A.PAY): Move(S.PAID, frozenset({P.SYSTEM})),
+    (S.PENDING_PAYMENT, A.EXPIRE): Move(S.EXPIRED, frozenset({P.SYSTEM})),
+    (S.PAID, A.PACK): Move(S.PACKED, frozenset({P.DEALER})),
+    (S.PACKED, A.SHIP): Move(S.SHIPPED, frozenset({P.DEALER})),
+    (S.SHIPPED, A.DELIVER): Move(S.DELIVERED, frozenset({P.BUYER, P.ADMIN, P.SYSTEM})),
+    (S.DELIVERED, A.COMPLETE): Move(S.COMPLETED, frozenset({P.SYSTEM})),
+    **{(status, A.CANCEL): _CANCEL for status in _BEFORE_SHIPPING},
+}
+
+# What each move does to the order's stock in the catalogue: reserved → committed (sold) on
+# payment, reserved → released on cancel or expiry, and sold units of a paid order cancelled
+# before shipping go back on the shelf.
+STOCK_EFFECTS: dict[tuple[OrderAction, StockState], StockState] = {
+    (A.PAY, StockState.RESERVED): StockState.COMMITTED,
+    (A.EXPIRE, StockState.RESERVED): StockState.RELEASED,
+    (A.CANCEL, StockState.RESERVED): StockState.RELEASED,
+    (A.CANCEL, StockState.COMMITTED): StockState.RETURNED,
+}
+
+
+def allowed_actions(status: OrderStatus, parties: Iterable[Party]) -> list[str]:
+    """The actions these parties may take on an order in `status`."""
+    held = frozenset(parties)
+    return [
+        action.value
+        for (source, action), move in TRANSITIONS.items()
+        if source is status and move.parties & held
+    ]
+
+
+def acting_party(move: Move, parties: Iterable[Party]) -> Party | None:
+    """The capacity in which the actor makes this move (the order's own parties first)."""
+    for party in (P.SYSTEM, P.BUYER, P.DEALER, P.ADMIN):
+        if party in move.parties and party in parties:
+            return party
+    return None

@@ -1,0 +1,1 @@
+"""Payments: the gateway today; escrow, ledger and payouts build on it."""

@@ -1,0 +1,146 @@
+"""Payments held in escrow, their refunds, and the gateway events already applied."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+
+
+class PaymentStatus(StrEnum):
+    CREATED = "created"
+    CAPTURED = "captured"
+    FAILED = "failed"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class EscrowStatus(StrEnum):
+    PENDING = "pending"  # nothing captured yet
+    HELD = "held"
+    ON_HOLD = "on_hold"  # a finance admin froze it by hand
+    DISPUTED = "disputed"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+
+
+class PayableType(StrEnum):
+    ORDER = "order"
+
+
+class CommissionBreakdown(BaseModel):
+    rate_bps: int
+    commission: int
+    dealer_share: int
+    platform_share: int
+
+
+class ManualHold(BaseModel):
+    reason: str
+    by: str
+    at: datetime
+
+
+class ReleaseApproval(BaseModel):
+    """The first of two finance approvals a high-value release needs."""
+
+    requested_by: str
+    requested_at: datetime
+
+
+class Payment(Document):
+    id: str = Field(default_factory=lambda: new_id("pay"))
+    payable_type: PayableType
+    payable_id: str
+    payer_id: str
+    payee_id: str
+    amount: int
+    subtotal: int
+    delivery_charge: int
+    service_fee: int
+    currency: str = "INR"
+    status: PaymentStatus = PaymentStatus.CREATED
+    escrow_status: EscrowStatus = EscrowStatus.PENDING
+    commission_breakdown: CommissionBreakdown
+    gateway_order_id: str
+    gateway_payment_id: str | None = None
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    refunded_from_escrow: int = 0
+    amount_released: int = 0
+    failure_reason: str | None = None
+    hold: ManualHold | None = None
+    release_approval: ReleaseApproval | None = None
+    captured_at: datetime | None = None
+    released_at: datetime | None = None
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "payments"
+        indexes = [
+            IndexModel([("gateway_order_id", ASCENDING)], unique=True, name="gateway_order"),
+            IndexModel([("payable_type", ASCENDING), ("payable_id", ASCENDING),
+                        ("created_at", DESCENDING)], name="by_payable"),
+            IndexModel([("payer_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_payer"),
+            IndexModel([("payee_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_payee"),
+            IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status"),
+            IndexModel([("escrow_status", ASCENDING), ("captured_at", ASCENDING)],
+                       name="by_escrow"),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class Refund(Document):
+    """A refund to the buyer; its money left escrow (or the dealer payable) when it was made."""
+
+    id: str = Field(default_factory=lambda: new_id("rfd"))
+    payment_id: str
+    amount: int
+    reason: str
+    source_account: str
+    status: RefundStatus = RefundStatus.PENDING
+    gateway_refund_id: str | None = None
+    failure_reason: str | None = None
+    requested_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "refunds"
+        indexes = [
+            IndexModel([("payment_id", ASCENDING), ("created_at", ASCENDING)], name="by_payment"),
+            IndexModel([("gateway_refund_id", ASCENDING)], unique=True, sparse=True,
+                       name="gateway_refund"),
+            IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status"),
+        ]
+
+
+class GatewayEvent(Document):
+    """A webhook event already applied; its id is Razorpay's X-Razorpay-Event-Id."""
+
+    id: str
+    event: str
+    received_at: datetime = Field(default_factory=utcnow)
+    outcome: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+    class Settings:
+        name = "gateway_events"
+
+
+DOCUMENTS: list[type] = [Payment, Refund, GatewayEvent]

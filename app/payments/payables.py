@@ -1,0 +1,98 @@
+"""What a payment pays for. Today an order; a repair job later plugs in the same way."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from app.core.clock import utcnow
+from app.core.database import Session
+from app.core.permissions import Actor
+from app.orders import service as orders_service
+from app.orders.models import Order, OrderStatus
+from app.payments.models import PayableType
+
+
+@dataclass(frozen=True)
+class PayableTerms:
+    """The amounts and parties of a payable, as validated for payment."""
+
+    payable_id: str
+    payer_id: str
+    payee_id: str
+    amount: int
+    subtotal: int
+    delivery_charge: int
+    service_fee: int
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    delivered: bool
+    delivered_at: datetime | None
+    cancelled: bool
+
+
+class Payable(Protocol):
+    kind: PayableType
+
+    async def terms_for_payment(self, actor: Actor, payable_id: str) -> PayableTerms: ...
+
+    async def keep_reserved(self, session: Session, payable_id: str, minutes: int) -> None: ...
+
+    async def mark_paid(self, session: Session, payable_id: str, payment_id: str) -> None: ...
+
+    async def fulfilment(self, payable_id: str) -> Fulfilment: ...
+
+    async def mark_completed(self, session: Session, payable_id: str) -> None: ...
+
+
+class OrderPayable:
+    kind = PayableType.ORDER
+
+    async def terms_for_payment(self, actor: Actor, payable_id: str) -> PayableTerms:
+        order = await orders_service.validate_for_payment(actor, payable_id)
+        return PayableTerms(
+            payable_id=order.id, payer_id=order.buyer_id, payee_id=order.dealer_id,
+            amount=order.total, subtotal=order.subtotal, delivery_charge=order.delivery_charge,
+            service_fee=order.service_fee,
+        )
+
+    async def keep_reserved(self, session: Session, payable_id: str, minutes: int) -> None:
+        await orders_service.extend_reservation(
+            session, payable_id, utcnow() + timedelta(minutes=minutes)
+        )
+
+    async def mark_paid(self, session: Session, payable_id: str, payment_id: str) -> None:
+        await orders_service.mark_paid(session, payable_id, payment_id)
+
+    async def fulfilment(self, payable_id: str) -> Fulfilment:
+        order = await orders_service.get_order(payable_id)
+        return Fulfilment(
+            delivered=order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
+            delivered_at=_delivered_at(order),
+            cancelled=order.status is OrderStatus.CANCELLED,
+        )
+
+    async def mark_completed(self, session: Session, payable_id: str) -> None:
+        await orders_service.mark_completed(session, payable_id)
+
+
+def _delivered_at(order: Order) -> datetime | None:
+    for change in reversed(order.status_history):
+        if change.to_status is OrderStatus.DELIVERED:
+            return change.at
+    return None
+
+
+PAYABLES: dict[PayableType, Payable] = {PayableType.ORDER: OrderPayable()}
+
+
+def payable_of(kind: PayableType) -> Payable:
+    return PAYABLES[kind]
+
+
+async def refund_when_order_cancelled(session: Session, order: Order) -> None:
+    """Orders' cancellation hook: a paid order's escrow goes back to the buyer."""
+    from app.payments import escrow
+
+    await escrow.refund_cancelled_order(session, order.id)

@@ -1,0 +1,127 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from app.core.schemas import APIModel
+from app.core.validators import Reason
+from app.payments.models import EscrowStatus, PayableType, PaymentStatus, RefundStatus
+
+MAX_PAISE = 10**10
+
+
+class PaymentCreate(APIModel):
+    order_id: str = Field(min_length=1, max_length=64)
+
+
+class CheckoutResult(BaseModel):
+    """What Razorpay Checkout's handler returns, field names as Razorpay sends them."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    razorpay_order_id: str = Field(min_length=1, max_length=64)
+    razorpay_payment_id: str = Field(min_length=1, max_length=64)
+    razorpay_signature: str = Field(min_length=1, max_length=256)
+
+
+class CommissionBreakdownRead(APIModel):
+    rate_bps: int
+    commission: int
+    dealer_share: int
+    platform_share: int
+
+
+class ManualHoldRead(APIModel):
+    reason: str
+    by: str
+    at: datetime
+
+
+class ReleaseApprovalRead(APIModel):
+    requested_by: str
+    requested_at: datetime
+
+
+class PaymentRead(APIModel):
+    id: str
+    order_id: str | None = None
+    payable_type: PayableType
+    payable_id: str
+    payer_id: str
+    payee_id: str
+    amount: int
+    currency: str
+    status: PaymentStatus
+    escrow_status: EscrowStatus
+    commission_breakdown: CommissionBreakdownRead
+    gateway_order_id: str
+    gateway_payment_id: str | None = None
+    amount_captured: int
+    amount_refunded: int
+    amount_released: int
+    failure_reason: str | None = None
+    hold: ManualHoldRead | None = None
+    release_approval: ReleaseApprovalRead | None = None
+    captured_at: datetime | None = None
+    released_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment: object) -> "PaymentRead":
+        read = cls.model_validate(payment)
+        if read.payable_type is PayableType.ORDER:
+            read.order_id = read.payable_id
+        return read
+
+
+class PaymentCheckout(PaymentRead):
+    """The payment plus what Razorpay Checkout needs to open."""
+
+    key_id: str
+
+
+class ReleaseIn(APIModel):
+    override: bool = Field(
+        default=False, description="ops: release before delivery; needs a reason"
+    )
+    reason: Reason | None = None
+
+
+class HoldIn(APIModel):
+    hold: bool
+    reason: Reason
+
+
+class RefundIn(APIModel):
+    amount: Annotated[StrictInt, Field(gt=0, le=MAX_PAISE, description="Paise")]
+    reason: Reason
+
+
+class RefundRead(APIModel):
+    id: str
+    payment_id: str
+    amount: int
+    reason: str
+    status: RefundStatus
+    gateway_refund_id: str | None = None
+    failure_reason: str | None = None
+    requested_by: str
+    created_at: datetime
+
+
+class WebhookAck(APIModel):
+    outcome: str
+
+
+class LedgerViolation(APIModel):
+    model_config = ConfigDict(extra="allow")
+
+    rule: str
+
+
+class LedgerVerification(APIModel):
+    valid: bool
+    checked_transactions: int
+    first_violation: dict[str, object] | None
+    violations: list[dict[str, object]]

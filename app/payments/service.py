@@ -1,0 +1,343 @@
+"""Taking payments into escrow: creation, verification, webhooks, reconciliation, reads."""
+
+import logging
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from app.audit import service as audit
+from app.core.clock import utcnow
+from app.core.config import settings
+from app.core.database import Session, transaction
+from app.core.errors import IllegalTransition
+from app.core.pagination import PageRequest, paginate
+from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
+from app.dealers import service as dealers_service
+from app.payments import commission, escrow
+from app.payments.exceptions import (
+    AlreadyPaid,
+    GatewayDown,
+    GatewayRefused,
+    InvalidSignature,
+    PaymentNotCaptured,
+    PaymentNotFound,
+)
+from app.payments.gateway.base import GatewayPayment, GatewayPaymentStatus
+from app.payments.gateway.exceptions import GatewayError, GatewayUnavailable
+from app.payments.gateway.webhooks import WebhookEvent, parse_webhook_event
+from app.payments.gateway_access import gateway
+from app.payments.ledger import accounts
+from app.payments.ledger import service as ledger
+from app.payments.models import (
+    EscrowStatus,
+    GatewayEvent,
+    PayableType,
+    Payment,
+    PaymentStatus,
+)
+from app.payments.payables import payable_of
+
+log = logging.getLogger(__name__)
+OPEN_STATUSES = (PaymentStatus.CREATED.value, PaymentStatus.CAPTURED.value,
+                 PaymentStatus.PARTIALLY_REFUNDED.value, PaymentStatus.REFUNDED.value)
+
+
+def _payments():  # type: ignore[no-untyped-def]
+    return Payment.get_pymongo_collection()
+
+
+async def get_payment(payment_id: str) -> Payment:
+    payment = await Payment.get(payment_id)
+    if payment is None:
+        raise PaymentNotFound
+    return payment
+
+
+async def get_visible(actor: Actor, payment_id: str) -> Payment:
+    """The payer, the payee dealer and admins see a payment; anyone else gets 404."""
+    payment = await Payment.get(payment_id)
+    if payment is None or not await _may_see(actor, payment):
+        raise PaymentNotFound
+    return payment
+
+
+async def _may_see(actor: Actor, payment: Payment) -> bool:
+    if actor.can(Permission.PAYMENTS_READ_ALL) or actor.id == payment.payer_id:
+        return True
+    dealer = await dealers_service.get_dealer_of_user(actor.id)
+    return dealer is not None and dealer.id == payment.payee_id
+
+
+async def open_payment_for(payable_type: PayableType, payable_id: str) -> Payment | None:
+    return await Payment.find_one(
+        {"payable_type": payable_type.value, "payable_id": payable_id,
+         "status": {"$in": list(OPEN_STATUSES)}}
+    )
+
+
+# --- creation --------------------------------------------------------------------------
+
+
+async def create_payment(actor: Actor, order_id: str) -> Payment:
+    """Validate the order, keep its stock reserved, and open a gateway order for its total."""
+    payable = payable_of(PayableType.ORDER)
+    terms = await payable.terms_for_payment(actor, order_id)
+    existing = await open_payment_for(PayableType.ORDER, order_id)
+    if existing is not None and existing.status is not PaymentStatus.CREATED:
+        raise AlreadyPaid
+    minutes = settings().escrow.payment_reservation_minutes
+    if existing is not None:
+        await transaction(lambda session: payable.keep_reserved(session, order_id, minutes))
+        return existing
+    rate_bps = await dealers_service.commission_rate_bps(terms.payee_id)
+    payment = Payment(
+        payable_type=PayableType.ORDER, payable_id=order_id, payer_id=terms.payer_id,
+        payee_id=terms.payee_id, amount=terms.amount, subtotal=terms.subtotal,
+        delivery_charge=terms.delivery_charge, service_fee=terms.service_fee,
+        currency=gateway().currency, gateway_order_id="pending",
+        commission_breakdown=commission.breakdown(
+            terms.subtotal, terms.delivery_charge, terms.service_fee, rate_bps
+        ),
+    )
+    gateway_order = await _gateway_call(
+        gateway().create_order(terms.amount, receipt=payment.id,
+                               notes={"paymentId": payment.id, "orderId": order_id})
+    )
+    payment.gateway_order_id = gateway_order.id
+
+    async def work(session: Session) -> Payment:
+        await payment.insert(session=session)
+        await payable.keep_reserved(session, order_id, minutes)
+        await audit.record(
+            session, actor=actor, action="payment.created", subject_type="payment",
+            subject_id=payment.id, changes={"status": {"from": None, "to": payment.status}},
+            metadata={"orderId": order_id, "amount": payment.amount,
+                      "gatewayOrderId": gateway_order.id},
+        )
+        return payment
+
+    return await transaction(work)
+
+
+async def _gateway_call(call: Any) -> Any:
+    try:
+        return await call
+    except GatewayUnavailable as error:
+        raise GatewayDown(data={"gateway": error.description}) from None
+    except GatewayError as error:
+        raise GatewayRefused(
+            f"The payment gateway refused the request: {error.description}",
+            {"gatewayCode": error.code},
+        ) from None
+
+
+# --- capture: /verify, webhooks and reconciliation all end here ------------------------
+
+
+async def verify_checkout(
+    actor: Actor | None, gateway_order_id: str, gateway_payment_id: str, signature: str
+) -> Payment:
+    payment = await Payment.find_one(Payment.gateway_order_id == gateway_order_id)
+    if payment is None:
+        raise PaymentNotFound
+    if not gateway().verify_payment_signature(payment.gateway_order_id, gateway_payment_id,
+                                              signature):
+        await audit.record(
+            None, actor=actor or SYSTEM_ACTOR, action="payment.signature_invalid",
+            subject_type="payment", subject_id=payment.id,
+            reason="Suspected fraud: checkout signature did not verify",
+            metadata={"gatewayOrderId": gateway_order_id, "gatewayPaymentId": gateway_payment_id},
+        )
+        raise InvalidSignature
+    if payment.status is PaymentStatus.CAPTURED and payment.gateway_payment_id == gateway_payment_id:
+        return payment
+    captured = await _captured_at_gateway(payment, gateway_payment_id)
+    await apply_capture(payment.id, captured, actor or SYSTEM_ACTOR, source="verify")
+    return await get_payment(payment.id)
+
+
+async def _captured_at_gateway(payment: Payment, gateway_payment_id: str) -> GatewayPayment:
+    """Confirm with the gateway that this payment is captured, for the full amount."""
+    found = await _gateway_call(gateway().fetch_payment(gateway_payment_id))
+    if found.order_id != payment.gateway_order_id:
+        raise InvalidSignature("The payment does not belong to this order")
+    if found.status is GatewayPaymentStatus.AUTHORIZED:
+        found = await _gateway_call(gateway().capture(gateway_payment_id, payment.amount))
+    if found.status is not GatewayPaymentStatus.CAPTURED or found.amount != payment.amount:
+        raise PaymentNotCaptured(
+            data={"gatewayStatus": found.status.value, "gatewayAmount": found.amount,
+                  "expectedAmount": payment.amount}
+        )
+    return found
+
+
+async def apply_capture(
+    payment_id: str, captured: GatewayPayment, actor: Actor, source: str
+) -> bool:
+    """Record a confirmed capture once: payment captured, escrow held, order paid, ledger
+    gateway clearing → escrow. Returns False when it had already been applied."""
+    payment = await get_payment(payment_id)
+    if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
+        return False
+    payable = payable_of(payment.payable_type)
+    try:
+        return await transaction(lambda session: _capture(session, payment, captured, actor,
+                                                          source, mark_paid=True))
+    except IllegalTransition:
+        # The order can no longer be paid (it expired or was cancelled meanwhile): keep the
+        # money safe in escrow and give it straight back to the buyer.
+        applied = await transaction(lambda session: _capture(session, payment, captured, actor,
+                                                             source, mark_paid=False))
+        if applied:
+            await escrow.refund(SYSTEM_ACTOR, payment.id, payment.amount,
+                                f"{payable.kind.value} was no longer payable when paid")
+        return applied
+
+
+async def _capture(
+    session: Session, payment: Payment, captured: GatewayPayment, actor: Actor, source: str,
+    mark_paid: bool,
+) -> bool:
+    now = utcnow()
+    result = await _payments().update_one(
+        {"_id": payment.id, "status": {"$in": [PaymentStatus.CREATED.value,
+                                                PaymentStatus.FAILED.value]}},
+        {"$set": {"status": PaymentStatus.CAPTURED.value, "escrow_status": EscrowStatus.HELD.value,
+                  "gateway_payment_id": captured.id, "amount_captured": captured.amount,
+                  "captured_at": now, "updated_at": now, "failure_reason": None},
+         "$inc": {"version": 1}},
+        session=session,
+    )
+    if result.modified_count != 1:
+        return False
+    await ledger.post(
+        session, key=f"capture:{payment.id}", kind="capture", actor=actor,
+        transfers=[ledger.Transfer(accounts.GATEWAY_CLEARING, accounts.escrow(payment.id),
+                                   captured.amount)],
+        payment_id=payment.id, recipient_id=payment.payee_id,
+        metadata={"gatewayPaymentId": captured.id},
+    )
+    if mark_paid:
+        await payable_of(payment.payable_type).mark_paid(session, payment.payable_id, payment.id)
+    await audit.record(
+        session, actor=actor, action="payment.captured", subject_type="payment",
+        subject_id=payment.id,
+        changes={"status": {"from": payment.status, "to": PaymentStatus.CAPTURED},
+                 "escrowStatus": {"from": payment.escrow_status, "to": EscrowStatus.HELD}},
+        metadata={"amount": captured.amount, "gatewayPaymentId": captured.id, "via": source},
+    )
+    return True
+
+
+async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) -> bool:
+    """Forward-only: a failure never undoes a capture; it only closes a `created` payment."""
+
+    async def work(session: Session) -> bool:
+        result = await _payments().update_one(
+            {"_id": payment.id, "status": PaymentStatus.CREATED.value},
+            {"$set": {"status": PaymentStatus.FAILED.value, "updated_at": utcnow(),
+                      "failure_reason": failed.error_description or "payment failed"},
+             "$inc": {"version": 1}},
+            session=session,
+        )
+        if result.modified_count != 1:
+            return False
+        await audit.record(
+            session, actor=actor, action="payment.failed", subject_type="payment",
+            subject_id=payment.id,
+            changes={"status": {"from": PaymentStatus.CREATED, "to": PaymentStatus.FAILED}},
+            metadata={"gatewayPaymentId": failed.id, "error": failed.error_description},
+        )
+        return True
+
+    return await transaction(work)
+
+
+# --- webhooks --------------------------------------------------------------------------
+
+
+async def receive_webhook(raw_body: bytes, signature: str | None, event_id: str | None) -> str:
+    """Apply a signed gateway event once; returns what happened (for the response)."""
+    if not signature or not gateway().verify_webhook_signature(raw_body, signature):
+        await audit.record(
+            None, actor=SYSTEM_ACTOR, action="payment.webhook_signature_invalid",
+            subject_type="webhook", subject_id=event_id or "unknown",
+            reason="Suspected forgery: webhook signature did not verify",
+        )
+        raise InvalidSignature("Webhook signature verification failed")
+    if not event_id:
+        raise InvalidSignature("X-Razorpay-Event-Id is required")
+    if await GatewayEvent.get(event_id) is not None:
+        return "duplicate"
+    try:
+        event = parse_webhook_event(raw_body, event_id)
+    except GatewayError as error:
+        raise InvalidSignature(f"Unreadable webhook: {error.description}") from None
+    outcome = await _apply_event(event)
+    try:
+        await GatewayEvent(id=event_id, event=event.event, outcome=outcome).insert()
+    except DuplicateKeyError:
+        return "duplicate"
+    return outcome
+
+
+async def _apply_event(event: WebhookEvent) -> str:
+    if event.event in ("payment.captured", "payment.failed") and event.payment:
+        payment = await Payment.find_one(Payment.gateway_order_id == event.payment.order_id)
+        if payment is None:
+            return "unknown_payment"
+        if event.event == "payment.failed":
+            return "failed" if await apply_failure(payment, event.payment, SYSTEM_ACTOR) else "ignored"
+        if event.payment.amount != payment.amount:
+            log.warning("captured amount differs", extra={"paymentId": payment.id})
+            return "amount_mismatch"
+        applied = await apply_capture(payment.id, event.payment, SYSTEM_ACTOR, source="webhook")
+        return "captured" if applied else "already_captured"
+    if event.event in ("refund.processed", "refund.failed") and event.refund:
+        return await escrow.apply_refund_outcome(event.refund)
+    return "ignored"
+
+
+# --- reconciliation (missed webhooks) ----------------------------------------------------
+
+
+async def reconcile(payment: Payment) -> str:
+    """Ask the gateway what happened to a `created` payment and apply it."""
+    attempts = await gateway().fetch_order_payments(payment.gateway_order_id)
+    for attempt in attempts:
+        if attempt.status is GatewayPaymentStatus.CAPTURED and attempt.amount == payment.amount:
+            applied = await apply_capture(payment.id, attempt, SYSTEM_ACTOR, source="reconcile")
+            return "captured" if applied else "already_captured"
+    if attempts and all(a.status is GatewayPaymentStatus.FAILED for a in attempts):
+        await apply_failure(payment, attempts[-1], SYSTEM_ACTOR)
+        return "failed"
+    return "pending"
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+async def list_payments(
+    actor: Actor, page: PageRequest, filters: dict[str, Any]
+) -> tuple[list[Payment], str | None]:
+    query = {key: value for key, value in filters.items() if value is not None}
+    if not actor.can(Permission.PAYMENTS_READ_ALL):
+        dealer = await dealers_service.get_dealer_of_user(actor.id)
+        query = {"$and": [query, {"$or": [{"payer_id": actor.id},
+                                           {"payee_id": dealer.id if dealer else "-"}]}]}
+    docs, next_cursor = await paginate(_payments(), query, page)
+    return [Payment.model_validate(doc) for doc in docs], next_cursor
+
+
+async def escrow_expectations() -> dict[str, int]:
+    """Payment id → what its escrow account should hold, for the ledger verifier."""
+    expected: dict[str, int] = {}
+    cursor = _payments().find(
+        {"amount_captured": {"$gt": 0}},
+        {"amount_captured": 1, "amount_released": 1, "refunded_from_escrow": 1},
+    )
+    async for doc in cursor:
+        expected[doc["_id"]] = (
+            doc["amount_captured"] - doc["amount_released"] - doc["refunded_from_escrow"]
+        )
+    return expected

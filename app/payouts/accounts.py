@@ -1,0 +1,203 @@
+"""Payout accounts: registration by the recipient, verification by finance."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from app.audit import service as audit
+from app.core.clock import utcnow
+from app.core.database import Session, transaction
+from app.core.errors import Forbidden
+from app.core.pagination import PageRequest, paginate
+from app.core.permissions import Actor, Permission, Role
+from app.dealers import service as dealers_service
+from app.payouts.exceptions import IllegalAccountTransition, PayoutAccountNotFound
+from app.payouts.models import (
+    AccountStatusChange,
+    PayoutAccount,
+    PayoutAccountStatus,
+    RecipientType,
+    mask_account_number,
+)
+from app.payouts.schemas import PayoutAccountCreate, PayoutAccountVerification, VerificationAction
+from app.users.exceptions import ReasonRequired
+
+S = PayoutAccountStatus
+
+# The verification state machine: (state, action) → state. Superseding (a newer registration
+# replaces the account) is not a finance action: it happens only inside `register_account`.
+VERIFICATION_TRANSITIONS: dict[tuple[PayoutAccountStatus, VerificationAction], PayoutAccountStatus] = {
+    (S.PENDING_VERIFICATION, VerificationAction.VERIFY): S.VERIFIED,
+    (S.PENDING_VERIFICATION, VerificationAction.REJECT): S.REJECTED,
+    # Finance may revoke a verified account (e.g. the bank reports it closed).
+    (S.VERIFIED, VerificationAction.REJECT): S.REJECTED,
+}
+
+
+def _collection() -> AsyncCollection:
+    return PayoutAccount.get_pymongo_collection()
+
+
+def _document(account: PayoutAccount) -> dict[str, Any]:
+    return {"_id": account.id, **account.model_dump(exclude={"id", "revision_id"})}
+
+
+def _audit_view(account: PayoutAccount) -> dict[str, Any]:
+    """What the audit trail keeps of an account: never the full number."""
+    return {"recipientId": account.recipient_id, "holderName": account.holder_name,
+            "accountNumberMasked": account.account_number_masked, "ifsc": account.ifsc}
+
+
+async def register_account(actor: Actor, data: PayoutAccountCreate) -> PayoutAccount:
+    """Register the calling dealer's bank account; it replaces the dealer's previous one."""
+    dealer = await dealers_service.require_selling_dealer(actor)
+    account = PayoutAccount(
+        recipient_id=dealer.id,
+        recipient_type=RecipientType.DEALER,
+        owner_user_id=actor.id,
+        holder_name=data.holder_name,
+        account_number=data.account_number,
+        account_number_masked=mask_account_number(data.account_number),
+        ifsc=data.ifsc,
+        status_history=[AccountStatusChange(from_status=None, to_status=S.PENDING_VERIFICATION,
+                                            action="register", by=actor.id)],
+    )
+
+    async def work(session: Session) -> PayoutAccount:
+        # The partial unique index allows one active account per recipient, so a concurrent
+        # registration conflicts here and is retried after this one commits.
+        previous = await active_account(dealer.id, session=session)
+        if previous is not None:
+            await _supersede(session, actor, previous, account.id)
+        await _collection().insert_one(_document(account), session=session)
+        await audit.record(
+            session, actor=actor, action="payout.account_registered",
+            subject_type="payout_account", subject_id=account.id,
+            changes={"status": {"from": None, "to": account.status.value}},
+            metadata=_audit_view(account),
+        )
+        return account
+
+    for attempt in range(3):
+        try:
+            return await transaction(work)
+        except DuplicateKeyError:
+            # A concurrent registration committed first; supersede it in turn.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _supersede(
+    session: Session, actor: Actor, previous: PayoutAccount, replacement_id: str
+) -> None:
+    entry = AccountStatusChange(from_status=previous.status, to_status=S.SUPERSEDED,
+                                action="supersede", by=actor.id)
+    result = await _collection().update_one(
+        {"_id": previous.id, "version": previous.version, "active": True},
+        {"$set": {"active": False, "status": S.SUPERSEDED.value, "superseded_by": replacement_id,
+                  "updated_at": utcnow()},
+         "$inc": {"version": 1},
+         "$push": {"status_history": entry.model_dump(mode="python")}},
+        session=session,
+    )
+    if result.modified_count != 1:
+        raise IllegalAccountTransition("The payout account changed meanwhile; try again")
+    await audit.record(
+        session, actor=actor, action="payout.account_superseded",
+        subject_type="payout_account", subject_id=previous.id,
+        changes={"status": {"from": previous.status.value, "to": S.SUPERSEDED.value},
+                 "active": {"from": True, "to": False}},
+        metadata={**_audit_view(previous), "supersededBy": replacement_id},
+    )
+
+
+async def change_verification(
+    actor: Actor, account_id: str, change: PayoutAccountVerification
+) -> PayoutAccount:
+    """Verify or reject an account, only from the state it was read in."""
+    account = await get_account(account_id)
+    if account is None:
+        raise PayoutAccountNotFound
+    target = VERIFICATION_TRANSITIONS.get((account.status, change.action))
+    if target is None or not account.active:
+        raise IllegalAccountTransition(
+            f"Cannot {change.action.value} a payout account that is {account.status.value}",
+            {"status": account.status.value},
+        )
+    if change.action is VerificationAction.REJECT and not change.reason:
+        raise ReasonRequired("A reason is required to reject a payout account")
+    entry = AccountStatusChange(from_status=account.status, to_status=target,
+                                action=change.action.value, by=actor.id, reason=change.reason)
+
+    async def work(session: Session) -> PayoutAccount:
+        doc = await _collection().find_one_and_update(
+            {"_id": account.id, "status": account.status.value, "version": account.version,
+             "active": True},
+            {"$set": {"status": target.value, "updated_at": utcnow()},
+             "$inc": {"version": 1},
+             "$push": {"status_history": entry.model_dump(mode="python")}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if doc is None:
+            raise IllegalAccountTransition("The payout account changed meanwhile; reload it")
+        action = "verified" if target is S.VERIFIED else "rejected"
+        await audit.record(
+            session, actor=actor, action=f"payout.account_{action}",
+            subject_type="payout_account", subject_id=account.id,
+            changes={"status": {"from": account.status.value, "to": target.value}},
+            reason=change.reason, metadata=_audit_view(account),
+        )
+        return PayoutAccount.model_validate(doc)
+
+    return await transaction(work)
+
+
+async def get_account(account_id: str, session: Session | None = None) -> PayoutAccount | None:
+    doc = await _collection().find_one({"_id": account_id}, session=session)
+    return PayoutAccount.model_validate(doc) if doc else None
+
+
+async def active_account(recipient_id: str, session: Session | None = None) -> PayoutAccount | None:
+    doc = await _collection().find_one({"recipient_id": recipient_id, "active": True},
+                                       session=session)
+    return PayoutAccount.model_validate(doc) if doc else None
+
+
+async def verified_recipients() -> list[str]:
+    """Every recipient whose active account is verified (the batch's candidates)."""
+    return await _collection().distinct(
+        "recipient_id", {"active": True, "status": S.VERIFIED.value}
+    )
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    recipient_id: str | None = None
+    status: PayoutAccountStatus | None = None
+
+
+async def list_accounts(
+    actor: Actor, filters: AccountFilter, page: PageRequest
+) -> tuple[list[PayoutAccount], str | None]:
+    """Finance sees every account; a dealer sees its own (current and replaced)."""
+    query: dict[str, Any] = {}
+    if not actor.can(Permission.PAYOUT_ACCOUNTS_VERIFY):
+        if actor.role is not Role.DEALER:
+            raise Forbidden("Only dealers and finance admins have payout accounts to list")
+        dealer = await dealers_service.get_dealer_of_user(actor.id)
+        if dealer is None:
+            return [], None
+        query["recipient_id"] = dealer.id
+        if filters.recipient_id and filters.recipient_id != dealer.id:
+            return [], None
+    elif filters.recipient_id:
+        query["recipient_id"] = filters.recipient_id
+    if filters.status:
+        query["status"] = filters.status.value
+    docs, next_cursor = await paginate(_collection(), query, page)
+    return [PayoutAccount.model_validate(doc) for doc in docs], next_cursor

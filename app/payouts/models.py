@@ -1,0 +1,180 @@
+"""Beanie documents of this domain: payout accounts, payouts and the sandbox provider's log."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+
+
+def mask_account_number(number: str) -> str:
+    """What every response shows of a bank account number: its last four digits only."""
+    return "XXXXXX" + number[-4:]
+
+
+class RecipientType(StrEnum):
+    DEALER = "dealer"
+    TECHNICIAN = "technician"
+
+
+class PayoutAccountStatus(StrEnum):
+    PENDING_VERIFICATION = "pending_verification"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+class AccountStatusChange(BaseModel):
+    from_status: PayoutAccountStatus | None
+    to_status: PayoutAccountStatus
+    action: str
+    by: str
+    reason: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PayoutAccount(Document):
+    """A recipient's bank account. Only the latest registration is `active`; payouts go to it
+    once a finance admin has verified it. The full number is kept because paying needs it,
+    and is never returned, audited or logged (`accountNumberMasked` is)."""
+
+    id: str = Field(default_factory=lambda: new_id("pac"))
+    recipient_id: str
+    recipient_type: RecipientType = RecipientType.DEALER
+    owner_user_id: str
+    holder_name: str
+    account_number: str = Field(repr=False)
+    account_number_masked: str
+    ifsc: str
+    status: PayoutAccountStatus = PayoutAccountStatus.PENDING_VERIFICATION
+    active: bool = True
+    status_history: list[AccountStatusChange] = Field(default_factory=list)
+    superseded_by: str | None = None
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def payable_to(self) -> bool:
+        return self.active and self.status is PayoutAccountStatus.VERIFIED
+
+    class Settings:
+        name = "payout_accounts"
+        indexes = [
+            IndexModel(
+                [("recipient_id", ASCENDING)], unique=True, name="one_active_account_per_recipient",
+                partialFilterExpression={"active": True},
+            ),
+            IndexModel(
+                [("recipient_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_recipient",
+            ),
+            IndexModel(
+                [("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_status",
+            ),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]
+
+
+class PayoutStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class PayoutAction(StrEnum):
+    CREATE = "create"
+    START = "start"
+    COMPLETE = "complete"
+    FAIL = "fail"
+    RETRY = "retry"
+
+
+class PayoutSource(StrEnum):
+    MANUAL = "manual"
+    BATCH = "batch"
+
+
+class PayoutStatusChange(BaseModel):
+    from_status: PayoutStatus | None
+    to_status: PayoutStatus
+    action: PayoutAction
+    attempt: int
+    by: str
+    reason: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Payout(Document):
+    id: str = Field(default_factory=lambda: new_id("pout"))
+    recipient_id: str
+    recipient_type: RecipientType = RecipientType.DEALER
+    account_id: str
+    account_number_masked: str
+    ifsc: str
+    amount: int
+    status: PayoutStatus = PayoutStatus.SCHEDULED
+    attempt: int = 1
+    provider_transfer_id: str | None = None
+    failure_reason: str | None = None
+    source: PayoutSource = PayoutSource.MANUAL
+    requested_by: str
+    # `{actor id}:{Idempotency-Key}`: one payout per key, inserted with the money it reserves.
+    idempotency_key: str
+    request_fingerprint: str
+    first_response: dict[str, Any] | None = None
+    status_history: list[PayoutStatusChange] = Field(default_factory=list)
+    version: int = 1
+    paid_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "payouts"
+        indexes = [
+            IndexModel([("idempotency_key", ASCENDING)], unique=True, name="one_payout_per_key"),
+            IndexModel(
+                [("recipient_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_recipient",
+            ),
+            IndexModel(
+                [("recipient_id", ASCENDING), ("status", ASCENDING),
+                 ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_recipient_status",
+            ),
+            IndexModel(
+                [("status", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="by_status",
+            ),
+            IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="unsettled"),
+            IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+        ]
+
+
+class SandboxPayoutTransfer(Document):
+    """One transfer the sandbox provider made; `id` is the caller's idempotency key."""
+
+    id: str
+    transfer_id: str = Field(default_factory=lambda: new_id("sbxpt"))
+    reference: str
+    amount: int
+    account_number_masked: str
+    ifsc: str
+    destination_digest: str
+    status: str
+    failure_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    class Settings:
+        name = "sandbox_payout_transfers"
+        indexes = [IndexModel([("reference", ASCENDING)], name="by_reference")]
+
+
+DOCUMENTS: list[type] = [PayoutAccount, Payout, SandboxPayoutTransfer]

@@ -1,0 +1,115 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from app.auth.dependencies import CurrentActor, require
+from app.core.errors import responses
+from app.core.pagination import Pagination
+from app.core.permissions import Permission
+from app.core.schemas import Envelope, Page, ok
+from app.payouts import accounts, service
+from app.payouts.models import PayoutAccount, PayoutAccountStatus, PayoutStatus
+from app.payouts.schemas import (
+    PayoutAccountCreate,
+    PayoutAccountRead,
+    PayoutAccountVerification,
+    PayoutCreate,
+    PayoutRead,
+    RecipientBalance,
+)
+
+router = APIRouter(prefix="/api/payouts", tags=["Payouts"], responses=responses(401, 403))
+AccountId = Annotated[str, Path(alias="accountId", max_length=64)]
+PayoutId = Annotated[str, Path(alias="payoutId", max_length=64)]
+RecipientFilter = Annotated[str | None, Query(alias="recipientId", max_length=64)]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Unique per intended payout; a retry with the same key returns the first "
+        "response and pays nothing again",
+    ),
+]
+AccountRegistrant = require(Permission.PAYOUT_ACCOUNTS_REGISTER)
+AccountVerifier = require(Permission.PAYOUT_ACCOUNTS_VERIFY)
+PayoutManager = require(Permission.PAYOUTS_MANAGE)
+
+
+def _account(account: PayoutAccount) -> PayoutAccountRead:
+    return PayoutAccountRead.model_validate(account)
+
+
+@router.post("/accounts", status_code=201, responses=responses(422))
+async def register_account(
+    body: PayoutAccountCreate, actor: AccountRegistrant
+) -> Envelope[PayoutAccountRead]:
+    """Register the signed-in dealer's bank account (replacing its previous one) for verification."""
+    account = await accounts.register_account(actor, body)
+    return ok(_account(account), "Payout account registered; awaiting verification")
+
+
+@router.get("/accounts")
+async def list_accounts(
+    actor: CurrentActor,
+    page: Pagination,
+    recipient_id: RecipientFilter = None,
+    status: PayoutAccountStatus | None = None,
+) -> Envelope[Page[PayoutAccountRead]]:
+    """Payout accounts: a dealer's own; every account for finance (filter by recipientId)."""
+    items, next_cursor = await accounts.list_accounts(
+        actor, accounts.AccountFilter(recipient_id=recipient_id, status=status), page
+    )
+    return ok(Page(items=[_account(item) for item in items], next_cursor=next_cursor))
+
+
+@router.patch("/accounts/{accountId}/verification", responses=responses(404, 409, 422))
+async def change_verification(
+    account_id: AccountId, body: PayoutAccountVerification, actor: AccountVerifier
+) -> Envelope[PayoutAccountRead]:
+    """Verify or reject a payout account pending verification (a reason is required to reject)."""
+    account = await accounts.change_verification(actor, account_id, body)
+    return ok(_account(account), f"Payout account {account.status.value}")
+
+
+@router.get("/balance", responses=responses(404, 422))
+async def balance(actor: CurrentActor, recipient_id: RecipientFilter = None) -> Envelope[RecipientBalance]:
+    """A recipient's payable, pending-escrow, in-transit and paid-out paise, with ledger entries."""
+    return ok(await service.recipient_balance(actor, recipient_id))
+
+
+@router.post("", status_code=201, responses=responses(404, 409, 422))
+async def create_payout(
+    body: PayoutCreate, actor: PayoutManager, idempotency_key: IdempotencyKey, response: Response
+) -> Envelope[PayoutRead]:
+    """Pay out a recipient's payable balance (or part of it) to its verified account."""
+    result = await service.create_payout(actor, body, idempotency_key)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return ok(result.payout, result.message)
+
+
+@router.get("")
+async def list_payouts(
+    actor: CurrentActor,
+    page: Pagination,
+    recipient_id: RecipientFilter = None,
+    status: PayoutStatus | None = None,
+) -> Envelope[Page[PayoutRead]]:
+    """Payouts, newest first: a dealer's own; every payout for finance (filter by recipient, status)."""
+    items, next_cursor = await service.list_payouts(
+        actor, service.PayoutFilter(recipient_id=recipient_id, status=status), page
+    )
+    return ok(Page(items=[service.read(item) for item in items], next_cursor=next_cursor))
+
+
+@router.get("/{payoutId}", responses=responses(404))
+async def get_payout(payout_id: PayoutId, actor: CurrentActor) -> Envelope[PayoutRead]:
+    """One payout, to its recipient and finance admins."""
+    return ok(service.read(await service.get_visible(actor, payout_id)))
+
+
+@router.post("/{payoutId}/retry", responses=responses(404, 409, 422))
+async def retry_payout(payout_id: PayoutId, actor: PayoutManager) -> Envelope[PayoutRead]:
+    """Send a failed payout again (next attempt) to the recipient's current verified account."""
+    result = await service.retry_payout(actor, payout_id)
+    return ok(result.payout, result.message)

@@ -1,0 +1,147 @@
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StrictInt
+
+from app.core.schemas import APIModel
+from app.core.validators import Reason
+from app.payouts.models import (
+    PayoutAccountStatus,
+    PayoutAction,
+    PayoutSource,
+    PayoutStatus,
+    RecipientType,
+)
+
+IFSC_PATTERN = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
+ACCOUNT_NUMBER_PATTERN = r"^[0-9]{9,18}$"
+# ₹1,000 crore: far above any payout, far below what a BSON int64 holds.
+MAX_PAYOUT_PAISE = 10**13
+
+
+def _ifsc(value: str) -> str:
+    value = value.upper()
+    if not IFSC_PATTERN.match(value):
+        raise ValueError("not a valid IFSC (4 letters, then 0, then 6 letters or digits)")
+    return value
+
+
+Ifsc = Annotated[
+    str, AfterValidator(_ifsc),
+    Field(description="11 characters: 4 letters, 0, then 6 letters or digits",
+          examples=["HDFC0001234"]),
+]
+
+
+class PayoutAccountCreate(APIModel):
+    holder_name: str = Field(min_length=2, max_length=100)
+    account_number: str = Field(
+        pattern=ACCOUNT_NUMBER_PATTERN, description="9 to 18 digits; never shown again in full",
+        examples=["123456781234"],
+    )
+    ifsc: Ifsc
+
+
+class VerificationAction(StrEnum):
+    VERIFY = "verify"
+    REJECT = "reject"
+
+
+class PayoutAccountVerification(APIModel):
+    action: VerificationAction
+    reason: Reason | None = Field(default=None, description="Required to reject")
+
+
+class AccountStatusChangeRead(APIModel):
+    from_status: PayoutAccountStatus | None
+    to_status: PayoutAccountStatus
+    action: str
+    by: str
+    reason: str | None = None
+    at: datetime
+
+
+class PayoutAccountRead(APIModel):
+    """A payout account as every response shows it: the number masked to its last 4 digits."""
+
+    id: str
+    recipient_id: str
+    recipient_type: RecipientType
+    holder_name: str
+    account_number_masked: str = Field(examples=["XXXXXX1234"])
+    ifsc: str
+    status: PayoutAccountStatus
+    active: bool
+    superseded_by: str | None = None
+    status_history: list[AccountStatusChangeRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+class PayoutCreate(APIModel):
+    recipient_id: str = Field(
+        min_length=1, max_length=64, description="The dealer's id, as in /api/dealers"
+    )
+    amount: StrictInt | None = Field(
+        default=None, gt=0, le=MAX_PAYOUT_PAISE,
+        description="Paise; omitted: the recipient's whole payable balance",
+    )
+
+
+class PayoutStatusChangeRead(APIModel):
+    from_status: PayoutStatus | None
+    to_status: PayoutStatus
+    action: PayoutAction
+    attempt: int
+    by: str
+    reason: str | None = None
+    at: datetime
+
+
+class PayoutRead(APIModel):
+    id: str
+    recipient_id: str
+    recipient_type: RecipientType
+    account_id: str
+    account_number_masked: str
+    ifsc: str
+    amount: int = Field(description="Paise")
+    status: PayoutStatus
+    attempt: int
+    provider_transfer_id: str | None = None
+    failure_reason: str | None = None
+    source: PayoutSource
+    requested_by: str
+    status_history: list[PayoutStatusChangeRead]
+    allowed_actions: list[str] = Field(default_factory=list)
+    paid_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LedgerEntryRead(APIModel):
+    id: str
+    transaction_id: str
+    account: str
+    amount: int = Field(description="Paise; positive credits the account, negative debits it")
+    created_at: datetime
+
+
+class RecipientBalance(APIModel):
+    recipient_id: str
+    payable: int = Field(description="Paise owed to the recipient and not yet paid out")
+    pending_escrow: int = Field(description="Paise captured for the recipient, still in escrow")
+    in_transit: int = Field(description="Paise reserved by payouts not yet settled")
+    paid_out: int = Field(description="Paise paid out to the recipient so far")
+    entries: list[LedgerEntryRead] = Field(
+        description="The latest ledger entries of the payable and in-transit accounts"
+    )
+
+
+def entry_read(entry: dict[str, Any]) -> LedgerEntryRead:
+    return LedgerEntryRead(
+        id=entry["_id"], transaction_id=entry["transaction_id"], account=entry["account"],
+        amount=entry["amount"], created_at=entry["created_at"],
+    )
