@@ -150,7 +150,7 @@ async def _needs_second_approval(actor: Actor, payment: Payment) -> bool:
         return True
 
     async def work(session: Session) -> None:
-        result = await payments._payments().update_one(
+        result = await payments.collection().update_one(
             {"_id": payment.id, "release_approval": None,
              "escrow_status": EscrowStatus.HELD.value},
             {"$set": {"release_approval": {"requested_by": actor.id, "requested_at": utcnow()},
@@ -177,7 +177,7 @@ async def _execute_release(
         payment.commission_breakdown.rate_bps, refunded=payment.refunded_from_escrow,
     )
     held = _held_amount(payment)
-    result = await payments._payments().update_one(
+    result = await payments.collection().update_one(
         {"_id": payment.id, "escrow_status": payment.escrow_status.value,
          "version": payment.version},
         {"$set": {"escrow_status": EscrowStatus.RELEASED.value, "amount_released": held,
@@ -250,7 +250,7 @@ async def lift_dispute_freeze(session: Session, payment_id: str) -> None:
 async def _move(
     session: Session, payment: Payment, target: EscrowStatus, extra: dict[str, object]
 ) -> None:
-    result = await payments._payments().update_one(
+    result = await payments.collection().update_one(
         {"_id": payment.id, "escrow_status": payment.escrow_status.value,
          "version": payment.version},
         {"$set": {"escrow_status": target.value, "updated_at": utcnow(), **extra},
@@ -375,7 +375,7 @@ refunds_reserved = asyncio.Event()
 async def _reserve_refund(
     session: Session, actor: Actor, payment: Payment, record: Refund, from_escrow: bool
 ) -> None:
-    updated = await payments._payments().find_one_and_update(
+    updated = await payments.collection().find_one_and_update(
         {"_id": payment.id,
          "amount_refunded": {"$lte": payment.amount_captured - record.amount},
          "escrow_status": payment.escrow_status.value},
@@ -412,7 +412,7 @@ async def _set_refund_status(session: Session, doc: dict[str, object]) -> None:
         update["escrow_status"] = EscrowStatus.REFUNDED.value
     elif doc["escrow_status"] == EscrowStatus.REFUNDED.value and held > 0:
         update["escrow_status"] = EscrowStatus.HELD.value
-    await payments._payments().update_one({"_id": doc["_id"]}, {"$set": update}, session=session)
+    await payments.collection().update_one({"_id": doc["_id"]}, {"$set": update}, session=session)
 
 
 async def _record_gateway_refund(refund_id: str, answer: GatewayRefund) -> None:
@@ -458,7 +458,7 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
         if moved.modified_count != 1:
             return False
         from_escrow = record.source_account.startswith(accounts.ESCROW_PREFIX)
-        updated = await payments._payments().find_one_and_update(
+        updated = await payments.collection().find_one_and_update(
             {"_id": record.payment_id},
             {"$inc": {"amount_refunded": -record.amount,
                       "refunded_from_escrow": -record.amount if from_escrow else 0,
@@ -490,7 +490,7 @@ async def release_due_payments(limit: int = 100) -> int:
     window = timedelta(days=settings().escrow.dispute_window_days)
     now = utcnow()
     released = 0
-    cursor = payments._payments().find(
+    cursor = payments.collection().find(
         {"escrow_status": EscrowStatus.HELD.value, "captured_at": {"$lte": now - window}},
         {"_id": 1},
     ).limit(limit)

@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
@@ -42,7 +43,8 @@ OPEN_STATUSES = (PaymentStatus.CREATED.value, PaymentStatus.CAPTURED.value,
                  PaymentStatus.PARTIALLY_REFUNDED.value, PaymentStatus.REFUNDED.value)
 
 
-def _payments():  # type: ignore[no-untyped-def]
+def collection() -> AsyncCollection:
+    """The payments collection, for this domain's escrow and dispute modules."""
     return Payment.get_pymongo_collection()
 
 
@@ -199,7 +201,7 @@ async def _capture(
     mark_paid: bool,
 ) -> bool:
     now = utcnow()
-    result = await _payments().update_one(
+    result = await collection().update_one(
         {"_id": payment.id, "status": {"$in": [PaymentStatus.CREATED.value,
                                                 PaymentStatus.FAILED.value]}},
         {"$set": {"status": PaymentStatus.CAPTURED.value, "escrow_status": EscrowStatus.HELD.value,
@@ -233,7 +235,7 @@ async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) 
     """Forward-only: a failure never undoes a capture; it only closes a `created` payment."""
 
     async def work(session: Session) -> bool:
-        result = await _payments().update_one(
+        result = await collection().update_one(
             {"_id": payment.id, "status": PaymentStatus.CREATED.value},
             {"$set": {"status": PaymentStatus.FAILED.value, "updated_at": utcnow(),
                       "failure_reason": failed.error_description or "payment failed"},
@@ -325,14 +327,14 @@ async def list_payments(
         dealer = await dealers_service.get_dealer_of_user(actor.id)
         query = {"$and": [query, {"$or": [{"payer_id": actor.id},
                                            {"payee_id": dealer.id if dealer else "-"}]}]}
-    docs, next_cursor = await paginate(_payments(), query, page)
+    docs, next_cursor = await paginate(collection(), query, page)
     return [Payment.model_validate(doc) for doc in docs], next_cursor
 
 
 async def escrow_expectations() -> dict[str, int]:
     """Payment id → what its escrow account should hold, for the ledger verifier."""
     expected: dict[str, int] = {}
-    cursor = _payments().find(
+    cursor = collection().find(
         {"amount_captured": {"$gt": 0}},
         {"amount_captured": 1, "amount_released": 1, "refunded_from_escrow": 1},
     )
