@@ -50,7 +50,9 @@ class EmbeddedMongo:
             "--storage-path", self.storage_path,
             "--log-level", "WARNING",
         ]
-        self.process = subprocess.Popen(command)
+        # Its own session: a Ctrl-C in the terminal reaches the API, which stops the
+        # database itself once it has shut down cleanly (not the other way round).
+        self.process = subprocess.Popen(command, start_new_session=True)
         self._wait_until_ready()
         log.info("embedded database ready", extra={"port": self.port, "path": self.storage_path})
         return self

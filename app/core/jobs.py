@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 # (measured: ~2% of cancels during `find().to_list()`), so a job is stopped by a flag it
 # checks each round, and cancelled again until it has ended.
 CANCEL_RETRY_SECONDS = 0.1
+LEASE_RELEASE_TIMEOUT = 2.0
+STOP_TIMEOUT = 10.0
 
 
 @dataclass
@@ -82,13 +84,18 @@ class JobRunner:
             await _cancel_until_done(task)
         if self._tasks:
             for job in self.jobs:
+                # Bounded: a database that is already gone must not stall shutdown.
                 with contextlib.suppress(Exception):
-                    await leases.release(job.name)
+                    await asyncio.wait_for(leases.release(job.name), LEASE_RELEASE_TIMEOUT)
         self._tasks = []
 
 
 async def _cancel_until_done(task: asyncio.Task[None]) -> None:
+    deadline = time.monotonic() + STOP_TIMEOUT
     while not task.done():
+        if time.monotonic() > deadline:
+            log.error("background job did not stop; abandoning it", extra={"job": task.get_name()})
+            return
         task.cancel()
         await asyncio.wait([task], timeout=CANCEL_RETRY_SECONDS)
     if not task.cancelled() and task.exception() is not None:
