@@ -14,6 +14,8 @@ from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLim
 from app.core.embedded import EmbeddedMongo
 from app.main import create_app
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+from tests.live import LiveServer, WebhookReceiver, receiving_webhooks, running_live
+from tests.payments.stories import Payments
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -76,3 +78,23 @@ async def mongo_db(config: Settings) -> AsyncIterator[AsyncDatabase]:
     client: AsyncMongoClient = AsyncMongoClient(config.database.mongodb_url, tz_aware=True)
     yield client[config.database.mongodb_db]
     await client.close()
+
+
+@pytest.fixture
+async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
+    async with receiving_webhooks() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+async def live_server(config: Settings) -> AsyncIterator[LiveServer]:
+    """The whole platform under uvicorn on a loopback port, with the Razorpay sandbox."""
+    async with running_live(config) as server:
+        yield server
+
+
+@pytest.fixture
+async def pay(live_server: LiveServer) -> AsyncIterator[Payments]:
+    """The payments API of the live server, spoken by buyers, dealers and admins."""
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
+        yield Payments(live_server, Api(http))

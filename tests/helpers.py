@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-import uvicorn
 from asgi_lifespan import LifespanManager
 
 from app.core.config import Settings
-from app.core.embedded import free_port
 from app.main import create_app
 
 ADMIN_EMAIL = "root-admin@example.com"
@@ -195,33 +193,3 @@ async def running_app(config: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: Any
-
-
-@contextlib.asynccontextmanager
-async def live_server(config: Settings) -> AsyncIterator[LiveServer]:
-    """A real uvicorn server (lifespan included) on a free loopback port in this event loop."""
-    port = free_port()
-    application = create_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_config=None,
-                       access_log=False, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if task.done():
-            task.result()
-        return server.started
-
-    try:
-        await eventually(started, bool, timeout=30)
-        yield LiveServer(f"http://127.0.0.1:{port}", application)
-    finally:
-        server.should_exit = True
-        await task

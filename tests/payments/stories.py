@@ -9,8 +9,8 @@ import httpx
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from tests.helpers import Account, Api
+from tests.live import LiveServer
 from tests.orders import factories as order_factories
-from tests.payments.conftest import LiveServer
 
 _keys = itertools.count(1)
 

@@ -1,21 +1,11 @@
 """Release, holds, refunds and the high-value second approval, with the ledger checked."""
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
 
 from app.payments.ledger import accounts
-from tests.helpers import Api, eventually
+from tests.helpers import eventually
 from tests.orders import factories as order_factories
 from tests.payments.stories import Payments, balance, escrow_of
-
-
-@pytest.fixture
-async def pay(live_server) -> AsyncIterator[Payments]:
-    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
-        yield Payments(live_server, Api(http))
 
 
 async def test_release_before_delivery_is_409_and_changes_nothing(pay: Payments):

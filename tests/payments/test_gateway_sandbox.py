@@ -19,7 +19,7 @@ from app.payments.gateway import (
     parse_webhook_event,
 )
 from tests.helpers import eventually
-from tests.payments.conftest import LiveServer, WebhookReceiver, with_payment_settings
+from tests.live import LiveServer, WebhookReceiver, with_payment_settings
 
 
 @pytest.fixture

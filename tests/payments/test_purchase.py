@@ -1,21 +1,11 @@
 """The whole purchase through the real SDK and sandbox: money captured, held, released."""
 
-from collections.abc import AsyncIterator
 
-import httpx
-import pytest
 
 from app.payments.ledger import accounts
-from tests.helpers import Api
 from tests.orders import factories as order_factories
 from tests.payments.stories import Payments, balance, escrow_of, idem
 from tests.payouts import stories as payout_stories
-
-
-@pytest.fixture
-async def pay(live_server) -> AsyncIterator[Payments]:
-    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
-        yield Payments(live_server, Api(http))
 
 
 async def test_full_purchase_holds_then_releases_money_minus_commission(pay: Payments):

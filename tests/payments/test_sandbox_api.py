@@ -11,7 +11,7 @@ from app.core.config import PaymentGatewayKind, Settings
 from app.main import create_app
 from app.payments.gateway import SANDBOX_PATH
 from app.sandbox import create_sandbox_app
-from tests.payments.conftest import LiveServer, with_payment_settings
+from tests.live import LiveServer, with_payment_settings
 
 KEY_ID, KEY_SECRET = "rzp_test_unit", "unit-test-key-secret"
 AUTH = "Basic " + base64.b64encode(f"{KEY_ID}:{KEY_SECRET}".encode()).decode()

@@ -1,22 +1,14 @@
 """The SLA job reconciles missed webhooks and raises alerts; escrow auto-release."""
 
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from app.payments import tasks
-from tests.helpers import Api
 from tests.payments.stories import Payments, escrow_of
 
 IMMEDIATE = {"payment_stuck_after_minutes": 0, "dispute_window_days": 0,
              "held_sla_days": 0, "job_interval_seconds": 3600}
 
-
-@pytest.fixture
-async def pay(live_server) -> AsyncIterator[Payments]:
-    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
-        yield Payments(live_server, Api(http))
 
 
 @pytest.mark.settings(escrow=IMMEDIATE)

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import socketio
 
-from app.core.config import Settings
-from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, LiveServer, live_server, unique_email
+from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, unique_email
+from tests.live import LiveServer
 
 CONNECT_TIMEOUT = 10
 RECEIVE_TIMEOUT = 10
@@ -25,10 +25,8 @@ FOREIGN_ORIGIN = "http://evil.example"
 
 
 @pytest.fixture
-async def server(config: Settings, mongo_db) -> AsyncIterator[LiveServer]:
-    async with live_server(config) as running:
-        yield running
-    await mongo_db.client.drop_database(mongo_db.name)
+def server(live_server: LiveServer) -> LiveServer:
+    return live_server
 
 
 class SocketClient:
@@ -45,7 +43,7 @@ class SocketClient:
         headers: dict[str, str] | None = None,
     ) -> None:
         await self.sio.connect(
-            server.url, auth=auth, transports=[transport] if transport else None, headers=headers or {},
+            server.base_url, auth=auth, transports=[transport] if transport else None, headers=headers or {},
             wait_timeout=CONNECT_TIMEOUT,
         )
 
@@ -73,7 +71,7 @@ async def socket_client() -> AsyncIterator[SocketClient]:
 
 async def signed_in_customer(server: LiveServer) -> tuple[str, str]:
     email = unique_email("socket")
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
         signup = await http.post("/api/auth/signup", json={
             "email": email, "password": PASSWORD, "role": "customer", "name": "S"})
         login = await http.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -109,7 +107,7 @@ async def test_connection_without_a_valid_token_is_refused(server: LiveServer, a
 
 async def test_suspended_accounts_live_token_is_refused(server: LiveServer):
     user_id, token = await signed_in_customer(server)
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
         admin = await http.post(
             "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         suspend = await http.patch(
@@ -144,6 +142,6 @@ async def test_browser_from_the_servers_own_origin_connects(server: LiveServer, 
     _, token = await signed_in_customer(server)
 
     async with socket_client() as client:
-        await client.connect(server, {"token": token}, transport, headers={"Origin": server.url})
+        await client.connect(server, {"token": token}, transport, headers={"Origin": server.base_url})
 
         assert client.sio.connected

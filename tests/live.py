@@ -1,6 +1,8 @@
-"""Real sockets for payment tests: the platform under uvicorn on a loopback port (so the
-Razorpay SDK, which speaks HTTP from a thread, reaches the mounted sandbox), and a webhook
-receiver on another port for tests that need to see what the sandbox sends."""
+"""Real sockets: the platform under uvicorn on a loopback port (so the Razorpay SDK, which
+speaks HTTP from a thread, reaches the mounted sandbox, and Socket.IO clients connect for
+real), and a webhook receiver on another port to see what the sandbox sends.
+
+tests/conftest.py turns these into the `live_server` and `webhook_receiver` fixtures."""
 
 import asyncio
 import socket
@@ -11,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 import uvicorn
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
@@ -103,8 +104,8 @@ class WebhookReceiver:
         return Starlette(routes=[Route("/webhook", receive, methods=["POST"])])
 
 
-@pytest.fixture
-async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
+@asynccontextmanager
+async def receiving_webhooks() -> AsyncIterator[WebhookReceiver]:
     receiver = WebhookReceiver()
     async with serve(receiver.app(), _loopback_socket(), lifespan="off") as base_url:
         receiver.url = f"{base_url}/webhook"
@@ -157,8 +158,8 @@ class LiveServer:
             )
 
 
-@pytest.fixture
-async def live_server(config: Settings) -> AsyncIterator[LiveServer]:
+@asynccontextmanager
+async def running_live(config: Settings) -> AsyncIterator[LiveServer]:
     """The whole platform (lifespan, database, mounted sandbox) under uvicorn on loopback. The
     gateway base URL and the default webhook URL follow from HOST/PORT, set here to the port."""
     sock = _loopback_socket()
