@@ -140,11 +140,7 @@ async def set_dealer_listing_visibility(
 async def viewer_of(actor: Actor | None) -> Viewer:
     if actor is None:
         return ANONYMOUS
-    dealer_id = None
-    if actor.role is Role.DEALER:
-        dealer = await dealers_service.get_dealer_of_user(actor.id)
-        dealer_id = dealer.id if dealer else None
-    return Viewer(actor=actor, dealer_id=dealer_id)
+    return Viewer(actor=actor, dealer_id=await dealers_service.dealer_id_of(actor))
 
 
 # --- presenting products --------------------------------------------------------------

@@ -66,6 +66,14 @@ async def get_dealer_of_user(user_id: str) -> Dealer | None:
     return await Dealer.find_one(Dealer.user_id == user_id)
 
 
+async def dealer_id_of(actor: Actor | None) -> str | None:
+    """The id of the dealer profile a dealer account acts for; None for anyone else."""
+    if actor is None or actor.role is not Role.DEALER:
+        return None
+    dealer = await get_dealer_of_user(actor.id)
+    return dealer.id if dealer else None
+
+
 async def require_selling_dealer(actor: Actor) -> Dealer:
     """The caller's own dealer profile, provided it is approved to sell."""
     dealer = await get_dealer_of_user(actor.id) if actor.role is Role.DEALER else None

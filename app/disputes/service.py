@@ -23,7 +23,7 @@ from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
 from app.core.pagination import PageRequest, paginate
-from app.core.permissions import Actor, Permission, Role
+from app.core.permissions import Actor, Permission
 from app.dealers import service as dealers_service
 from app.disputes.exceptions import (
     DisputeActionForbidden,
@@ -123,10 +123,7 @@ class DisputeView:
 
 
 async def _viewer(actor: Actor) -> Viewer:
-    dealer = (
-        await dealers_service.get_dealer_of_user(actor.id) if actor.role is Role.DEALER else None
-    )
-    return Viewer(actor, dealer.id if dealer else None)
+    return Viewer(actor, await dealers_service.dealer_id_of(actor))
 
 
 async def _visible(viewer: Viewer, dispute_id: str) -> Dispute:

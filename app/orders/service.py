@@ -106,10 +106,7 @@ class OrderView:
 
 
 async def _viewer(actor: Actor) -> Viewer:
-    dealer = (
-        await dealers_service.get_dealer_of_user(actor.id) if actor.role is Role.DEALER else None
-    )
-    return Viewer(actor, dealer.id if dealer else None)
+    return Viewer(actor, await dealers_service.dealer_id_of(actor))
 
 
 async def _visible(viewer: Viewer, order_id: str) -> Order:

@@ -66,8 +66,7 @@ async def get_visible(actor: Actor, payment_id: str) -> Payment:
 async def _may_see(actor: Actor, payment: Payment) -> bool:
     if actor.can(Permission.PAYMENTS_READ_ALL) or actor.id == payment.payer_id:
         return True
-    dealer = await dealers_service.get_dealer_of_user(actor.id)
-    return dealer is not None and dealer.id == payment.payee_id
+    return await dealers_service.dealer_id_of(actor) == payment.payee_id
 
 
 async def open_payment_for(payable_type: PayableType, payable_id: str) -> Payment | None:
@@ -324,9 +323,10 @@ async def list_payments(
 ) -> tuple[list[Payment], str | None]:
     query = {key: value for key, value in filters.items() if value is not None}
     if not actor.can(Permission.PAYMENTS_READ_ALL):
-        dealer = await dealers_service.get_dealer_of_user(actor.id)
-        query = {"$and": [query, {"$or": [{"payer_id": actor.id},
-                                           {"payee_id": dealer.id if dealer else "-"}]}]}
+        own: list[dict[str, Any]] = [{"payer_id": actor.id}]
+        if dealer_id := await dealers_service.dealer_id_of(actor):
+            own.append({"payee_id": dealer_id})
+        query = {"$and": [query, {"$or": own}]}
     docs, next_cursor = await paginate(collection(), query, page)
     return [Payment.model_validate(doc) for doc in docs], next_cursor
 

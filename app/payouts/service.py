@@ -389,8 +389,7 @@ async def _own_recipient(actor: Actor) -> str | None:
     if actor.can(Permission.PAYOUTS_MANAGE):
         return None
     if actor.role is Role.DEALER:
-        dealer = await dealers_service.get_dealer_of_user(actor.id)
-        return dealer.id if dealer else ""
+        return await dealers_service.dealer_id_of(actor) or ""
     raise Forbidden("Only the recipient and finance admins can see payouts")
 
 
