@@ -52,7 +52,7 @@ from app.orders import service as orders_service
 from app.orders.models import Order, OrderStatus
 from app.payments import escrow
 from app.payments import service as payments_service
-from app.payments.models import EscrowStatus, PayableType, Payment, RefundStatus
+from app.payments.models import EscrowStatus, Payment, RefundStatus
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ async def open_dispute(actor: Actor, data: DisputeCreate) -> DisputeView:
     if order.buyer_id != actor.id:
         raise DisputedOrderNotFound
     _check_disputable(order)
-    payment = await payments_service.open_payment_for(PayableType.ORDER, order.id)
+    payment = await payments_service.get_payment(order.payment_id) if order.payment_id else None
     if payment is None or payment.escrow_status is EscrowStatus.PENDING:
         raise OrderNotDisputable("The order's payment is not held in escrow",
                                  {"escrowStatus": payment.escrow_status.value if payment else None})

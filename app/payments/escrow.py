@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
+from app.alerts import service as alerts
+from app.alerts.models import AlertKind
 from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import settings
@@ -29,7 +31,6 @@ from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payments.models import (
     EscrowStatus,
-    PayableType,
     Payment,
     PaymentStatus,
     Refund,
@@ -103,6 +104,11 @@ async def release(
     _check(action, payment)
     if _held_amount(payment) <= 0:
         raise IllegalEscrowTransition("Nothing is left in escrow to release")
+    if payment.refunds_in_flight:
+        raise IllegalEscrowTransition(
+            "A refund of this payment is still pending at the gateway; release after it settles",
+            {"refundsInFlight": payment.refunds_in_flight},
+        )
     payable = payable_of(payment.payable_type)
     fulfilment = await payable.fulfilment(payment.payable_id)
     if not resolution:
@@ -179,7 +185,7 @@ async def _execute_release(
     held = _held_amount(payment)
     result = await payments.collection().update_one(
         {"_id": payment.id, "escrow_status": payment.escrow_status.value,
-         "version": payment.version},
+         "version": payment.version, "refunds_in_flight": {"$in": [0, None]}},
         {"$set": {"escrow_status": EscrowStatus.RELEASED.value, "amount_released": held,
                   "released_at": utcnow(), "updated_at": utcnow(),
                   "commission_breakdown": split.model_dump()},
@@ -296,17 +302,25 @@ async def _resume_refund(record: Refund) -> Refund:
     return record
 
 
-async def refund_cancelled_order(session: Session, payable_id: str) -> None:
-    """In the transaction that cancels a paid order: set aside a full refund of its escrow.
+async def refund_cancelled_order(session: Session, payment_id: str) -> None:
+    """In the transaction that cancels a paid order: set aside a full refund of what the buyer
+    paid and was not yet refunded. An escrow an override released early refuses the cancel
+    (409): the money is with the dealer, and finance decides how to refund it.
 
     The gateway call happens after the commit, by `dispatch_pending_refunds`.
     """
-    payment = await payments.open_payment_for(PayableType.ORDER, payable_id)
-    if payment is None or payment.escrow_status not in REFUNDABLE_ESCROW:
+    payment = await Payment.get(payment_id, session=session)
+    if payment is None:
+        log.warning("cancelled order names an unknown payment", extra={"paymentId": payment_id})
         return
-    held = _held_amount(payment)
-    if held > 0:
-        await reserve_refund(session, SYSTEM_ACTOR, payment, held,
+    if payment.escrow_status is EscrowStatus.RELEASED:
+        raise IllegalEscrowTransition(
+            "The payment was already released to the dealer; ask finance for a refund",
+            {"escrowStatus": payment.escrow_status.value},
+        )
+    outstanding = payment.amount_captured - payment.amount_refunded
+    if outstanding > 0:
+        await reserve_refund(session, SYSTEM_ACTOR, payment, outstanding,
                              "Order cancelled after payment")
 
 
@@ -380,7 +394,8 @@ async def _reserve_refund(
          "amount_refunded": {"$lte": payment.amount_captured - record.amount},
          "escrow_status": payment.escrow_status.value},
         {"$inc": {"amount_refunded": record.amount,
-                  "refunded_from_escrow": record.amount if from_escrow else 0, "version": 1},
+                  "refunded_from_escrow": record.amount if from_escrow else 0,
+                  "refunds_in_flight": 1, "version": 1},
          "$set": {"updated_at": utcnow()}},
         session=session, return_document=True,
     )
@@ -420,9 +435,11 @@ async def _record_gateway_refund(refund_id: str, answer: GatewayRefund) -> None:
     update: dict[str, object] = {"gateway_refund_id": answer.id, "updated_at": utcnow()}
     if status:
         update["status"] = status.value
-    await Refund.get_pymongo_collection().update_one(
+    settled = await Refund.get_pymongo_collection().update_one(
         {"_id": refund_id, "status": RefundStatus.PENDING.value}, {"$set": update}
     )
+    if status and settled.modified_count:
+        await _refund_settled(refund_id)
     if answer.status is GatewayRefundStatus.FAILED:
         await _reverse_refund(refund_id, "gateway reported the refund failed")
 
@@ -441,7 +458,19 @@ async def apply_refund_outcome(answer: GatewayRefund) -> str:
         {"$set": {"status": RefundStatus.PROCESSED.value, "gateway_refund_id": answer.id,
                   "updated_at": utcnow()}},
     )
-    return "refund_processed" if result.modified_count else "ignored"
+    if not result.modified_count:
+        return "ignored"
+    await _refund_settled(stored.id)
+    return "refund_processed"
+
+
+async def _refund_settled(refund_id: str) -> None:
+    record = await Refund.get(refund_id)
+    if record is not None:
+        await payments.collection().update_one(
+            {"_id": record.payment_id, "refunds_in_flight": {"$gt": 0}},
+            {"$inc": {"refunds_in_flight": -1}},
+        )
 
 
 async def _reverse_refund(refund_id: str, why: str) -> bool:
@@ -450,7 +479,7 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
         if record is None:
             return False
         moved = await Refund.get_pymongo_collection().update_one(
-            {"_id": refund_id, "status": {"$ne": RefundStatus.FAILED.value}},
+            {"_id": refund_id, "status": RefundStatus.PENDING.value},
             {"$set": {"status": RefundStatus.FAILED.value, "failure_reason": why,
                       "updated_at": utcnow()}},
             session=session,
@@ -462,10 +491,21 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
             {"_id": record.payment_id},
             {"$inc": {"amount_refunded": -record.amount,
                       "refunded_from_escrow": -record.amount if from_escrow else 0,
-                      "version": 1}},
+                      "refunds_in_flight": -1, "version": 1}},
             session=session, return_document=True,
         )
         await _set_refund_status(session, updated)
+        if from_escrow and updated["escrow_status"] in (EscrowStatus.HELD.value,
+                                                         EscrowStatus.REFUNDED.value):
+            # The refund was decided on (by finance or a dispute); its failure must not let
+            # the money drift to the dealer by an automatic release: finance decides again.
+            await payments.collection().update_one(
+                {"_id": record.payment_id},
+                {"$set": {"escrow_status": EscrowStatus.ON_HOLD.value,
+                          "hold": {"reason": f"Refund {refund_id} failed: {why}",
+                                   "by": SYSTEM_ACTOR.id, "at": utcnow()}}},
+                session=session,
+            )
         await ledger.post(
             session, key=f"refund-reversal:{refund_id}", kind="refund_reversal",
             actor=SYSTEM_ACTOR, payment_id=record.payment_id,
@@ -479,7 +519,15 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
         )
         return True
 
-    return await transaction(work)
+    reversed_ = await transaction(work)
+    if reversed_:
+        record = await Refund.get(refund_id)
+        await alerts.raise_alert(
+            AlertKind.REFUND_FAILED, "payment", record.payment_id if record else refund_id,
+            f"Refund {refund_id} failed at the gateway ({why}); the money is back on hold",
+            {"refundId": refund_id},
+        )
+    return reversed_
 
 
 # --- automatic release ---------------------------------------------------------------------

@@ -72,6 +72,7 @@ class Payment(Document):
     amount_captured: int = 0
     amount_refunded: int = 0
     refunded_from_escrow: int = 0
+    refunds_in_flight: int = 0
     amount_released: int = 0
     failure_reason: str | None = None
     hold: ManualHold | None = None

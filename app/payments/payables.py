@@ -95,4 +95,5 @@ async def refund_when_order_cancelled(session: Session, order: Order) -> None:
     """Orders' cancellation hook: a paid order's escrow goes back to the buyer."""
     from app.payments import escrow
 
-    await escrow.refund_cancelled_order(session, order.id)
+    if order.payment_id:
+        await escrow.refund_cancelled_order(session, order.payment_id)

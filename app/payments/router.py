@@ -1,3 +1,4 @@
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
@@ -129,8 +130,13 @@ async def refund_payment(
 ) -> Any:
     """Refund the buyer in full or in part, never more than captured minus refunded."""
 
+    # The refund's id follows from the key, so a retry after a failure half-way resumes the
+    # same refund instead of starting a second one.
+    refund_id = "rfd_" + hashlib.sha256(f"{actor.id}:{payment_id}:{key}".encode()).hexdigest()[:24]
+
     async def work() -> tuple[int, Envelope[RefundRead]]:
-        refund = await escrow.refund(actor, payment_id, body.amount, body.reason)
+        refund = await escrow.refund(actor, payment_id, body.amount, body.reason,
+                                     refund_id=refund_id)
         return 201, ok(RefundRead.model_validate(refund), "Refund issued")
 
     return await run_once(f"payments.refund:{actor.id}:{payment_id}", key, body, work)

@@ -6,6 +6,8 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from app.alerts import service as alerts
+from app.alerts.models import AlertKind
 from app.audit import service as audit
 from app.core.clock import utcnow
 from app.core.config import settings
@@ -290,7 +292,12 @@ async def _apply_event(event: WebhookEvent) -> str:
         if event.event == "payment.failed":
             return "failed" if await apply_failure(payment, event.payment, SYSTEM_ACTOR) else "ignored"
         if event.payment.amount != payment.amount:
-            log.warning("captured amount differs", extra={"paymentId": payment.id})
+            await alerts.raise_alert(
+                AlertKind.CAPTURE_AMOUNT_MISMATCH, "payment", payment.id,
+                f"The gateway captured {event.payment.amount} paise for a {payment.amount} "
+                "paise payment; it was not applied",
+                {"gatewayPaymentId": event.payment.id},
+            )
             return "amount_mismatch"
         applied = await apply_capture(payment.id, event.payment, SYSTEM_ACTOR, source="webhook")
         return "captured" if applied else "already_captured"
