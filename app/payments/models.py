@@ -69,6 +69,8 @@ class Payment(Document):
     commission_breakdown: CommissionBreakdown
     gateway_order_id: str
     gateway_payment_id: str | None = None
+    # Set only while `created` (unique), so concurrent starts open one payment per payable.
+    awaiting_capture_of: str | None = None
     amount_captured: int = 0
     amount_refunded: int = 0
     refunded_from_escrow: int = 0
@@ -87,6 +89,8 @@ class Payment(Document):
         name = "payments"
         indexes = [
             IndexModel([("gateway_order_id", ASCENDING)], unique=True, name="gateway_order"),
+            IndexModel([("awaiting_capture_of", ASCENDING)], unique=True, sparse=True,
+                       name="one_open_payment_per_payable"),
             IndexModel([("payable_type", ASCENDING), ("payable_id", ASCENDING),
                         ("created_at", DESCENDING)], name="by_payable"),
             IndexModel([("payer_id", ASCENDING), ("created_at", DESCENDING),

@@ -98,6 +98,7 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
         payee_id=terms.payee_id, amount=terms.amount, subtotal=terms.subtotal,
         delivery_charge=terms.delivery_charge, service_fee=terms.service_fee,
         currency=gateway().currency, gateway_order_id="pending",
+        awaiting_capture_of=f"{PayableType.ORDER.value}:{order_id}",
         commission_breakdown=commission.breakdown(
             terms.subtotal, terms.delivery_charge, terms.service_fee, rate_bps
         ),
@@ -119,7 +120,14 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
         )
         return payment
 
-    return await transaction(work)
+    try:
+        return await transaction(work)
+    except DuplicateKeyError:
+        # A concurrent start for the same order won; its payment is the one to pay.
+        winner = await open_payment_for(PayableType.ORDER, order_id)
+        if winner is None:
+            raise
+        return winner
 
 
 async def _gateway_call(call: Any) -> Any:
@@ -208,6 +216,7 @@ async def _capture(
         {"$set": {"status": PaymentStatus.CAPTURED.value, "escrow_status": EscrowStatus.HELD.value,
                   "gateway_payment_id": captured.id, "amount_captured": captured.amount,
                   "captured_at": now, "updated_at": now, "failure_reason": None},
+         "$unset": {"awaiting_capture_of": ""},
          "$inc": {"version": 1}},
         session=session,
     )
@@ -240,6 +249,7 @@ async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) 
             {"_id": payment.id, "status": PaymentStatus.CREATED.value},
             {"$set": {"status": PaymentStatus.FAILED.value, "updated_at": utcnow(),
                       "failure_reason": failed.error_description or "payment failed"},
+             "$unset": {"awaiting_capture_of": ""},
              "$inc": {"version": 1}},
             session=session,
         )

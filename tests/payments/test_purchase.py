@@ -206,3 +206,14 @@ async def test_another_buyers_order_or_payment_is_404(pay: Payments):
     dealer_view = await pay.client.get(f"/api/payments/{purchase.payment['id']}",
                                        headers=purchase.shop.account.headers)
     assert dealer_view.status_code == 200
+
+
+async def test_concurrent_starts_for_one_order_open_one_payment(pay: Payments):
+    import asyncio
+
+    _, buyer, order = await pay.order()
+    responses = await asyncio.gather(*(pay.start(buyer, order["id"]) for _ in range(5)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["data"]["id"] for r in responses}) == 1
+    listed = await pay.client.get("/api/payments", headers=buyer.headers)
+    assert len(listed.json()["data"]["items"]) == 1
