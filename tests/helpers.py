@@ -25,6 +25,9 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_counter)}-{time.monotonic_ns()}@example.com"
 
 
+POLL_INTERVAL = 0.05  # between probes of a deadline-bound poll
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], timeout: float = 10.0
 ) -> T:
@@ -36,7 +39,7 @@ async def eventually(
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value: {value!r}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(POLL_INTERVAL)
 
 
 @dataclass

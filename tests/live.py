@@ -26,7 +26,7 @@ from app.main import create_app
 from app.payments.gateway import SANDBOX_PATH, RazorpayGateway, create_gateway
 from app.sandbox.service import RazorpaySandbox
 from app.sandbox.store import MemorySandboxStore
-from tests.helpers import eventually
+from tests.helpers import POLL_INTERVAL, eventually
 
 STARTUP_TIMEOUT = 60.0
 _SECRETS = {"razorpay_key_secret", "razorpay_webhook_secret"}
@@ -60,7 +60,7 @@ async def serve(app: Any, sock: socket.socket, lifespan: str = "on") -> AsyncIte
                 raise RuntimeError("uvicorn stopped before it started")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"uvicorn did not start within {STARTUP_TIMEOUT}s")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(POLL_INTERVAL)
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
