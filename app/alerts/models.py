@@ -13,7 +13,6 @@ from app.core.ids import new_id
 class AlertKind(StrEnum):
     PAYMENT_STUCK = "payment_stuck"
     ESCROW_OVERDUE = "escrow_overdue"
-    RELEASE_AWAITING_APPROVAL = "release_awaiting_approval"
     REFUND_FAILED = "refund_failed"
     CAPTURE_AMOUNT_MISMATCH = "capture_amount_mismatch"
 

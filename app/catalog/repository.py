@@ -42,11 +42,6 @@ async def insert_product(session: Session, product: Product, inventory: Inventor
     await inventory.insert(session=session)
 
 
-async def find_product(product_id: str, session: Session | None = None) -> Product | None:
-    doc = await products().find_one({"_id": product_id}, session=session)
-    return Product.model_validate(doc) if doc else None
-
-
 async def get_visible(viewer: Viewer, product_id: str) -> ProductWithStock | None:
     """The product with its stock if `viewer` may see it: listed, or theirs, or an admin."""
     found = await _with_stock([{"$match": {"_id": product_id}}, {"$limit": 1}])

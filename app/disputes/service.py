@@ -194,7 +194,7 @@ async def open_dispute(actor: Actor, data: DisputeCreate) -> DisputeView:
 
     async def work(session: Session) -> None:
         await _collection().insert_one(dict(document), session=session)
-        await escrow.freeze_for_dispute(session, payment.id, actor)
+        await escrow.freeze_for_dispute(session, payment.id)
         escrow_change = {"from": payment.escrow_status, "to": EscrowStatus.DISPUTED}
         await audit.record(
             session, actor=actor, action="dispute.opened", subject_type="dispute",

@@ -239,18 +239,9 @@ async def set_hold(actor: Actor, payment_id: str, hold: bool, reason: str) -> Pa
     return await payments.get_payment(payment_id)
 
 
-async def freeze_for_dispute(session: Session, payment_id: str, actor: Actor) -> None:
+async def freeze_for_dispute(session: Session, payment_id: str) -> None:
     payment = await payments.get_payment(payment_id)
     await _move(session, payment, _check("dispute", payment), {})
-
-
-async def lift_dispute_freeze(session: Session, payment_id: str) -> None:
-    """A dispute closed without moving money: back to held (or to the manual hold)."""
-    payment = await payments.get_payment(payment_id)
-    if payment.escrow_status is not EscrowStatus.DISPUTED:
-        return
-    target = EscrowStatus.ON_HOLD if payment.hold else EscrowStatus.HELD
-    await _move(session, payment, target, {})
 
 
 async def _move(

@@ -143,12 +143,6 @@ async def entries_of(account_names: Sequence[str], limit: int = 100) -> list[dic
     return await cursor.to_list()
 
 
-async def transactions_of_payment(payment_id: str) -> list[LedgerTransaction]:
-    return await LedgerTransaction.find(LedgerTransaction.payment_id == payment_id).sort(
-        "created_at"
-    ).to_list()
-
-
 @dataclass
 class LedgerReport:
     valid: bool = True
