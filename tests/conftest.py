@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.core import clock
 from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLimitSettings, Settings
 from app.core.embedded import EmbeddedMongo
 from app.main import create_app
@@ -98,3 +99,11 @@ async def pay(live_server: LiveServer) -> AsyncIterator[Payments]:
     """The payments API of the live server, spoken by buyers, dealers and admins."""
     async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
         yield Payments(live_server, Api(http))
+
+
+@pytest.fixture(autouse=True)
+def _real_clock() -> Iterator[None]:
+    """Each test starts on the real clock, whatever an earlier test moved it to."""
+    clock.reset()
+    yield
+    clock.reset()

@@ -6,7 +6,7 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -29,7 +29,7 @@ class Alert(Document):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     note: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "alerts"

@@ -6,7 +6,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.alerts.models import Alert, AlertKind
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition, NotFound, RuleViolation
 from app.core.pagination import PageRequest, paginate
@@ -55,7 +55,7 @@ async def acknowledge(actor: Actor, alert_id: str, note: str | None) -> Alert:
     async def work(session: Session) -> None:
         result = await Alert.get_pymongo_collection().update_one(
             {"_id": alert_id, "acknowledged_at": None},
-            {"$set": {"acknowledged_at": utcnow(), "acknowledged_by": actor.id, "note": note},
+            {"$set": {"acknowledged_at": clock.utcnow(), "acknowledged_by": actor.id, "note": note},
              "$unset": {"open_key": ""}},
             session=session,
         )

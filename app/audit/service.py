@@ -10,7 +10,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from app.audit.chain import GENESIS_HASH, entry_hash, to_plain
 from app.audit.models import AuditChainHead, AuditEntry
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.context import current_source
 from app.core.database import Session, transaction
 from app.core.errors import RuleViolation
@@ -56,7 +56,7 @@ async def record(
     source = current_source()
     entry = {
         "_id": new_id("aud"),
-        "at": utcnow(),
+        "at": clock.utcnow(),
         "actor_id": actor.id,
         "actor_role": actor.role.value,
         "action": action,

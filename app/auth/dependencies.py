@@ -7,13 +7,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import settings
 from app.core.errors import Forbidden, Unauthenticated
-from app.core.permissions import AccountStatus, Actor, Permission, Role
+from app.core.permissions import REFUSED_ACCOUNT_STATUSES, AccountStatus, Actor, Permission
 from app.core.security import decode_access_token
 from app.users import service as users_service
 
 bearer = HTTPBearer(auto_error=False, description="Paste the accessToken from /api/auth/login")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-REFUSED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
 
 
 async def _actor_from(credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
@@ -27,12 +26,9 @@ async def _actor_from(credentials: HTTPAuthorizationCredentials | None) -> Actor
     # The account is read on every request so that a suspension takes effect at once,
     # even while the holder's access token is still valid.
     user = await users_service.get_account(claims.sub)
-    if user is None or user.status in REFUSED:
+    if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise Unauthenticated("This account is not active")
-    return Actor.of(
-        user.id, Role(user.role), tuple(user.scopes),
-        status=user.status, buyer_type=user.buyer_type.value,
-    )
+    return users_service.actor_of(user)
 
 
 async def current_actor(request: Request, credentials: Credentials) -> Actor:

@@ -4,7 +4,7 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -16,7 +16,7 @@ class RefreshToken(Document):
     user_id: str
     token_hash: str
     expires_at: datetime
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
     rotated_at: datetime | None = None
     revoked_at: datetime | None = None
 

@@ -6,7 +6,7 @@ from app.audit import service as audit
 from app.auth import throttle
 from app.auth.exceptions import AccountDisabled, InvalidCredentials, InvalidRefreshToken
 from app.auth.models import RefreshToken
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.ids import new_id
@@ -66,7 +66,7 @@ async def refresh(token: str) -> tuple[User, str, str]:
     """Rotate a refresh token; presenting an already-rotated one revokes its whole family."""
     digest = token_digest(token)
     stored = await RefreshToken.find_one(RefreshToken.token_hash == digest)
-    now = utcnow()
+    now = clock.utcnow()
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise InvalidRefreshToken
     if stored.rotated_at is not None:
@@ -131,7 +131,7 @@ async def revoke_user_sessions(session: Session, user_id: str) -> int:
     """Revoke every live refresh token of a user (suspension, block)."""
     result = await RefreshToken.get_pymongo_collection().update_many(
         {"user_id": user_id, "revoked_at": None},
-        {"$set": {"revoked_at": utcnow()}},
+        {"$set": {"revoked_at": clock.utcnow()}},
         session=session,
     )
     return result.modified_count
@@ -140,7 +140,7 @@ async def revoke_user_sessions(session: Session, user_id: str) -> int:
 async def _revoke_family(session: Session, family_id: str) -> None:
     await RefreshToken.get_pymongo_collection().update_many(
         {"family_id": family_id, "revoked_at": None},
-        {"$set": {"revoked_at": utcnow()}},
+        {"$set": {"revoked_at": clock.utcnow()}},
         session=session,
     )
 
@@ -151,7 +151,7 @@ async def _issue_refresh(session: Session, user_id: str, family_id: str) -> str:
         family_id=family_id,
         user_id=user_id,
         token_hash=token_digest(token),
-        expires_at=utcnow() + timedelta(days=settings().auth.refresh_token_ttl_days),
+        expires_at=clock.utcnow() + timedelta(days=settings().auth.refresh_token_ttl_days),
     ).insert(session=session)
     return token
 

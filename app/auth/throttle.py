@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.auth.exceptions import AccountLocked
 from app.auth.models import LoginThrottle
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import AuthSettings, settings
 
 
@@ -29,7 +29,7 @@ def _expiry(auth: AuthSettings, now: datetime) -> datetime:
 
 async def count_attempt(email: str) -> int:
     """Count one attempt on `email` and return its number in the window; 429 if none is left."""
-    auth, now = settings().auth, utcnow()
+    auth, now = settings().auth, clock.utcnow()
     window_open = now - timedelta(seconds=auth.login_failure_window_seconds)
     counted = await _throttles().find_one_and_update(
         {"_id": email, "window_started_at": {"$gt": window_open},
@@ -72,7 +72,7 @@ async def _retry_after(email: str, auth: AuthSettings, now: datetime) -> int:
 
 async def lock_if_exhausted(email: str) -> bool:
     """After a failure: lock the email once its window holds the maximum; True if this locked it."""
-    auth, now = settings().auth, utcnow()
+    auth, now = settings().auth, clock.utcnow()
     result = await _throttles().update_one(
         {"_id": email, "failures": {"$gte": auth.login_max_failures}, "locked_until": None},
         {"$set": {"locked_until": now + timedelta(seconds=auth.login_lockout_seconds),

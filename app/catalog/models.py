@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from app.catalog.categories import ProductCategory
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 PRICE_HISTORY_KEPT = 100
@@ -20,7 +20,7 @@ _WHILE_LISTED = {"partialFilterExpression": {"listing_key": {"$exists": True}}}
 
 def stored_now() -> datetime:
     """Now, at the millisecond precision the database keeps, so responses match reads."""
-    now = utcnow()
+    now = clock.utcnow()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

@@ -11,7 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from app.catalog.access import Viewer
 from app.catalog.models import PRICE_HISTORY_KEPT, Inventory, Product, ProductStatus
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session
 from app.core.errors import BadRequest
 from app.core.pagination import PageRequest, paginate
@@ -64,7 +64,7 @@ async def update_product(
 ) -> bool:
     """Apply the change only if the product is still at the version (and status) read."""
     update: dict[str, Any] = {
-        "$set": {**set_fields, "updated_at": utcnow()},
+        "$set": {**set_fields, "updated_at": clock.utcnow()},
         "$inc": {"version": 1},
     }
     if unset_fields:
@@ -84,7 +84,7 @@ async def update_product(
 async def set_dealer_listed(session: Session | None, dealer_id: str, listed: bool) -> int:
     result = await products().update_many(
         {"dealer_id": dealer_id, "dealer_listed": {"$ne": listed}},
-        {"$set": {"dealer_listed": listed, "updated_at": utcnow()}},
+        {"$set": {"dealer_listed": listed, "updated_at": clock.utcnow()}},
         session=session,
     )
     return result.modified_count
@@ -222,7 +222,7 @@ async def set_quantity(
         [{"$set": {
             "quantity": quantity,
             "available": {"$subtract": [quantity, "$reserved_count"]},
-            "updated_at": utcnow(),
+            "updated_at": clock.utcnow(),
         }}],
         return_document=ReturnDocument.BEFORE,
         session=session,
@@ -233,7 +233,7 @@ async def reserve(session: Session | None, product_id: str, quantity: int) -> bo
     result = await inventories().update_one(
         {"_id": product_id, "available": {"$gte": quantity}},
         {"$inc": {"available": -quantity, "reserved_count": quantity},
-         "$set": {"updated_at": utcnow()}},
+         "$set": {"updated_at": clock.utcnow()}},
         session=session,
     )
     return result.modified_count == 1
@@ -243,7 +243,7 @@ async def release(session: Session | None, product_id: str, quantity: int) -> bo
     result = await inventories().update_one(
         {"_id": product_id, "reserved_count": {"$gte": quantity}},
         {"$inc": {"available": quantity, "reserved_count": -quantity},
-         "$set": {"updated_at": utcnow()}},
+         "$set": {"updated_at": clock.utcnow()}},
         session=session,
     )
     return result.modified_count == 1
@@ -254,7 +254,7 @@ async def commit(session: Session | None, product_id: str, quantity: int) -> boo
         {"_id": product_id, "reserved_count": {"$gte": quantity},
          "quantity": {"$gte": quantity}},
         {"$inc": {"quantity": -quantity, "reserved_count": -quantity},
-         "$set": {"updated_at": utcnow()}},
+         "$set": {"updated_at": clock.utcnow()}},
         session=session,
     )
     return result.modified_count == 1
@@ -264,7 +264,7 @@ async def restock(session: Session | None, product_id: str, quantity: int) -> bo
     result = await inventories().update_one(
         {"_id": product_id},
         {"$inc": {"quantity": quantity, "available": quantity},
-         "$set": {"updated_at": utcnow()}},
+         "$set": {"updated_at": clock.utcnow()}},
         session=session,
     )
     return result.modified_count == 1

@@ -20,7 +20,7 @@ from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.errors import AppError, Conflict, RuleViolation, envelope
 
 KEY_TTL = timedelta(hours=24)
@@ -35,7 +35,7 @@ class IdempotencyRecord(Document):
     fingerprint: str
     status_code: int | None = None
     body: dict[str, Any] | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "idempotency_keys"
@@ -69,7 +69,7 @@ async def run_once(
     record_id, print_ = f"{scope}:{key}", fingerprint(payload)
     records = IdempotencyRecord.get_pymongo_collection()
     try:
-        await records.insert_one({"_id": record_id, "fingerprint": print_, "created_at": utcnow()})
+        await records.insert_one({"_id": record_id, "fingerprint": print_, "created_at": clock.utcnow()})
     except DuplicateKeyError:
         return await _replay(record_id, print_)
     try:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from beanie import Document
 from pymongo.errors import DuplicateKeyError
 
-from app.core.clock import utcnow
+from app.core import clock
 
 INSTANCE_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -24,7 +24,7 @@ class Lease(Document):
 
 async def acquire(name: str, ttl_seconds: float, holder: str = INSTANCE_ID) -> bool:
     """Take or renew the lease; False when another live holder has it."""
-    now = utcnow()
+    now = clock.utcnow()
     collection = Lease.get_pymongo_collection()
     try:
         result = await collection.update_one(

@@ -26,6 +26,10 @@ class AccountStatus(StrEnum):
     BLOCKED = "blocked"
 
 
+# Accounts whose tokens are refused and who may not sign in.
+REFUSED_ACCOUNT_STATUSES = frozenset({AccountStatus.SUSPENDED, AccountStatus.BLOCKED})
+
+
 class Permission(StrEnum):
     PROFILE_READ = "profile:read"
     USERS_READ = "users:read"
@@ -146,13 +150,18 @@ def permissions_of(role: Role, scopes: list[str] | tuple[str, ...] = ()) -> froz
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a signed-in account, or the system itself for background jobs."""
+    """Who is acting: a signed-in account, or the system itself for background jobs.
+
+    Resolved once per request, with the dealer or technician profile the account acts for,
+    so no package looks the caller's profile up again."""
 
     id: str
     role: Role
     scopes: tuple[str, ...] = ()
     status: AccountStatus = AccountStatus.ACTIVE
     buyer_type: str = "b2c"
+    dealer_id: str | None = None
+    technician_id: str | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
 
     @classmethod
@@ -173,6 +182,10 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_system(self) -> bool:
+        return self.role is Role.SYSTEM
 
 
 SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM)

@@ -7,7 +7,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -39,7 +39,7 @@ class StatusChange(BaseModel):
     reason: str | None = None
     by: str
     override: bool = False
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=clock.utcnow)
 
 
 class Dealer(Document):
@@ -55,8 +55,8 @@ class Dealer(Document):
     commission_tier: str = "standard"
     status_history: list[StatusChange] = Field(default_factory=list)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "dealers"

@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.catalog import service as catalog_service
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, AdminScope, Role
@@ -121,6 +121,7 @@ async def submit_profile(actor: Actor, data: DealerCreate) -> Dealer:
 
     async def work(session: Session) -> Dealer:
         await dealer.insert(session=session)
+        await users_service.link_dealer_profile(session, actor.id, dealer.id)
         await audit.record(
             session, actor=actor, action="dealer.profile_submitted", subject_type="dealer",
             subject_id=dealer.id, changes={"status": {"from": None, "to": dealer.status}},
@@ -147,7 +148,7 @@ async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) ->
     async def work(session: Session) -> None:
         result = await _collection().update_one(
             {"_id": dealer.id, "status": dealer.status.value, "version": dealer.version},
-            {"$set": {"status": target.value, "updated_at": utcnow()},
+            {"$set": {"status": target.value, "updated_at": clock.utcnow()},
              "$push": {"status_history": entry.model_dump(mode="python")},
              "$inc": {"version": 1}},
             session=session,
@@ -209,7 +210,7 @@ async def change_commission_tier(actor: Actor, dealer_id: str, change: Commissio
     async def work(session: Session) -> None:
         await _collection().update_one(
             {"_id": dealer.id},
-            {"$set": {"commission_tier": change.tier, "updated_at": utcnow()},
+            {"$set": {"commission_tier": change.tier, "updated_at": clock.utcnow()},
              "$inc": {"version": 1}},
             session=session,
         )

@@ -7,7 +7,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -49,7 +49,7 @@ class DisputeNote(BaseModel):
     author_id: str
     role: NoteAuthor
     text: str
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=clock.utcnow)
 
 
 class DisputeStatusChange(BaseModel):
@@ -57,7 +57,7 @@ class DisputeStatusChange(BaseModel):
     to_status: DisputeStatus
     action: DisputeAction
     by: str
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=clock.utcnow)
 
 
 class ResolutionRecord(BaseModel):
@@ -98,8 +98,8 @@ class Dispute(Document):
     resolution: ResolutionRecord | None = None
     status_history: list[DisputeStatusChange] = Field(default_factory=list)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "disputes"

@@ -18,7 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
@@ -162,7 +162,7 @@ def _check_disputable(order: Order) -> None:
     delivered_at = _delivered_at(order) or order.updated_at
     days = settings().escrow.dispute_window_days
     closes_at = delivered_at + timedelta(days=days)
-    if utcnow() >= closes_at:
+    if clock.utcnow() >= closes_at:
         raise DisputeWindowClosed(
             f"The dispute window closed {days:g} day(s) after delivery, at "
             f"{closes_at.isoformat()}",
@@ -275,7 +275,7 @@ async def _push_note(actor: Actor, dispute: Dispute, role: NoteAuthor, text: str
         result = await _collection().update_one(
             {"_id": dispute.id, "status": {"$in": UNRESOLVED},
              f"notes.{MAX_NOTES - 1}": {"$exists": False}},
-            {"$push": {"notes": note.model_dump()}, "$set": {"updated_at": utcnow()},
+            {"$push": {"notes": note.model_dump()}, "$set": {"updated_at": clock.utcnow()},
              "$inc": {"version": 1}},
             session=session,
         )
@@ -364,7 +364,7 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
     held = escrow.held_amount(payment)
     refund, release = _amounts(data, held)
     record = ResolutionRecord(
-        resolution=data.resolution, note=data.note, decided_by=actor.id, decided_at=utcnow(),
+        resolution=data.resolution, note=data.note, decided_by=actor.id, decided_at=clock.utcnow(),
         requested_buyer_amount=data.buyer_amount, held_at_decision=held,
         refund_amount=refund, release_amount=release,
         refund_id=_refund_id(dispute.id, 1) if refund else None,
@@ -374,7 +374,7 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
         result = await _collection().update_one(
             {"_id": dispute.id, "status": DisputeStatus.OPEN.value},
             {"$set": {"status": DisputeStatus.RESOLVING.value, "resolution": record.model_dump(),
-                      "updated_at": utcnow()},
+                      "updated_at": clock.utcnow()},
              "$push": {"status_history": _history(DisputeStatus.OPEN, DisputeAction.RESOLVE,
                                                   actor)},
              "$inc": {"version": 1}},
@@ -439,7 +439,7 @@ async def _next_refund_attempt(dispute: Dispute) -> Dispute:
          "resolution.refund_attempt": record.refund_attempt},
         {"$set": {"resolution.refund_attempt": attempt,
                   "resolution.refund_id": _refund_id(dispute.id, attempt),
-                  "updated_at": utcnow()}},
+                  "updated_at": clock.utcnow()}},
     )
     return await _get(dispute.id)
 
@@ -482,7 +482,7 @@ async def _complete(actor: Actor, dispute: Dispute) -> Dispute:
     }
 
     async def work(session: Session) -> None:
-        now = utcnow()
+        now = clock.utcnow()
         result = await _collection().update_one(
             {"_id": dispute.id, "status": DisputeStatus.RESOLVING.value},
             {"$set": {"status": DisputeStatus.RESOLVED.value, "updated_at": now,

@@ -4,7 +4,7 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 
 
 class Notification(Document):
@@ -17,7 +17,7 @@ class Notification(Document):
     subject_id: str
     message: str
     read_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "notifications"

@@ -7,7 +7,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -88,7 +88,7 @@ class StatusChange(BaseModel):
     role: Party
     reason: str | None = None
     override: bool = False
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=clock.utcnow)
 
 
 class Order(Document):
@@ -113,8 +113,8 @@ class Order(Document):
     cancel_reason: str | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "orders"

@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from app.alerts import service as alerts
 from app.alerts.models import AlertKind
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
@@ -159,8 +159,8 @@ async def _needs_second_approval(actor: Actor, payment: Payment) -> bool:
         result = await payments.collection().update_one(
             {"_id": payment.id, "release_approval": None,
              "escrow_status": EscrowStatus.HELD.value},
-            {"$set": {"release_approval": {"requested_by": actor.id, "requested_at": utcnow()},
-                      "updated_at": utcnow()}, "$inc": {"version": 1}},
+            {"$set": {"release_approval": {"requested_by": actor.id, "requested_at": clock.utcnow()},
+                      "updated_at": clock.utcnow()}, "$inc": {"version": 1}},
             session=session,
         )
         if result.modified_count != 1:
@@ -187,7 +187,7 @@ async def _execute_release(
         {"_id": payment.id, "escrow_status": payment.escrow_status.value,
          "version": payment.version, "refunds_in_flight": {"$in": [0, None]}},
         {"$set": {"escrow_status": EscrowStatus.RELEASED.value, "amount_released": held,
-                  "released_at": utcnow(), "updated_at": utcnow(),
+                  "released_at": clock.utcnow(), "updated_at": clock.utcnow(),
                   "commission_breakdown": split.model_dump()},
          "$inc": {"version": 1}},
         session=session,
@@ -224,7 +224,7 @@ async def set_hold(actor: Actor, payment_id: str, hold: bool, reason: str) -> Pa
     payment = await payments.get_payment(payment_id)
     action = "hold" if hold else "unhold"
     target = _check(action, payment)
-    now = utcnow()
+    now = clock.utcnow()
     hold_doc = {"reason": reason, "by": actor.id, "at": now} if hold else None
 
     async def work(session: Session) -> None:
@@ -250,7 +250,7 @@ async def _move(
     result = await payments.collection().update_one(
         {"_id": payment.id, "escrow_status": payment.escrow_status.value,
          "version": payment.version},
-        {"$set": {"escrow_status": target.value, "updated_at": utcnow(), **extra},
+        {"$set": {"escrow_status": target.value, "updated_at": clock.utcnow(), **extra},
          "$inc": {"version": 1}},
         session=session,
     )
@@ -387,7 +387,7 @@ async def _reserve_refund(
         {"$inc": {"amount_refunded": record.amount,
                   "refunded_from_escrow": record.amount if from_escrow else 0,
                   "refunds_in_flight": 1, "version": 1},
-         "$set": {"updated_at": utcnow()}},
+         "$set": {"updated_at": clock.utcnow()}},
         session=session, return_document=True,
     )
     if updated is None:
@@ -423,7 +423,7 @@ async def _set_refund_status(session: Session, doc: dict[str, object]) -> None:
 
 async def _record_gateway_refund(refund_id: str, answer: GatewayRefund) -> None:
     status = RefundStatus.PROCESSED if answer.status is GatewayRefundStatus.PROCESSED else None
-    update: dict[str, object] = {"gateway_refund_id": answer.id, "updated_at": utcnow()}
+    update: dict[str, object] = {"gateway_refund_id": answer.id, "updated_at": clock.utcnow()}
     if status:
         update["status"] = status.value
     settled = await Refund.get_pymongo_collection().update_one(
@@ -447,7 +447,7 @@ async def apply_refund_outcome(answer: GatewayRefund) -> str:
     result = await Refund.get_pymongo_collection().update_one(
         {"_id": stored.id, "status": RefundStatus.PENDING.value},
         {"$set": {"status": RefundStatus.PROCESSED.value, "gateway_refund_id": answer.id,
-                  "updated_at": utcnow()}},
+                  "updated_at": clock.utcnow()}},
     )
     if not result.modified_count:
         return "ignored"
@@ -472,7 +472,7 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
         moved = await Refund.get_pymongo_collection().update_one(
             {"_id": refund_id, "status": RefundStatus.PENDING.value},
             {"$set": {"status": RefundStatus.FAILED.value, "failure_reason": why,
-                      "updated_at": utcnow()}},
+                      "updated_at": clock.utcnow()}},
             session=session,
         )
         if moved.modified_count != 1:
@@ -494,7 +494,7 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
                 {"_id": record.payment_id},
                 {"$set": {"escrow_status": EscrowStatus.ON_HOLD.value,
                           "hold": {"reason": f"Refund {refund_id} failed: {why}",
-                                   "by": SYSTEM_ACTOR.id, "at": utcnow()}}},
+                                   "by": SYSTEM_ACTOR.id, "at": clock.utcnow()}}},
                 session=session,
             )
         await ledger.post(
@@ -527,7 +527,7 @@ async def _reverse_refund(refund_id: str, why: str) -> bool:
 async def release_due_payments(limit: int = 100) -> int:
     """Release escrow whose delivery was confirmed more than the dispute window ago."""
     window = timedelta(days=settings().escrow.dispute_window_days)
-    now = utcnow()
+    now = clock.utcnow()
     released = 0
     cursor = payments.collection().find(
         {"escrow_status": EscrowStatus.HELD.value, "captured_at": {"$lte": now - window}},

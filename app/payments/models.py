@@ -8,7 +8,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -82,8 +82,8 @@ class Payment(Document):
     captured_at: datetime | None = None
     released_at: datetime | None = None
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "payments"
@@ -122,8 +122,8 @@ class Refund(Document):
     gateway_refund_id: str | None = None
     failure_reason: str | None = None
     requested_by: str
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "refunds"
@@ -140,7 +140,7 @@ class GatewayEvent(Document):
 
     id: str
     event: str
-    received_at: datetime = Field(default_factory=utcnow)
+    received_at: datetime = Field(default_factory=clock.utcnow)
     outcome: str
     detail: dict[str, Any] = Field(default_factory=dict)
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session
 from app.core.permissions import Actor
 from app.orders import service as orders_service
@@ -59,7 +59,7 @@ class OrderPayable:
 
     async def keep_reserved(self, session: Session, payable_id: str, minutes: int) -> None:
         await orders_service.extend_reservation(
-            session, payable_id, utcnow() + timedelta(minutes=minutes)
+            session, payable_id, clock.utcnow() + timedelta(minutes=minutes)
         )
 
     async def mark_paid(self, session: Session, payable_id: str, payment_id: str) -> None:

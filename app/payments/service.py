@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 from app.alerts import service as alerts
 from app.alerts.models import AlertKind
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
@@ -209,7 +209,7 @@ async def _capture(
     session: Session, payment: Payment, captured: GatewayPayment, actor: Actor, source: str,
     mark_paid: bool,
 ) -> bool:
-    now = utcnow()
+    now = clock.utcnow()
     result = await collection().update_one(
         {"_id": payment.id, "status": {"$in": [PaymentStatus.CREATED.value,
                                                 PaymentStatus.FAILED.value]}},
@@ -247,7 +247,7 @@ async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) 
     async def work(session: Session) -> bool:
         result = await collection().update_one(
             {"_id": payment.id, "status": PaymentStatus.CREATED.value},
-            {"$set": {"status": PaymentStatus.FAILED.value, "updated_at": utcnow(),
+            {"$set": {"status": PaymentStatus.FAILED.value, "updated_at": clock.utcnow(),
                       "failure_reason": failed.error_description or "payment failed"},
              "$unset": {"awaiting_capture_of": ""},
              "$inc": {"version": 1}},

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from app.alerts import service as alerts
 from app.alerts.models import AlertKind
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import Settings, settings
 from app.core.jobs import PeriodicJob
 from app.payments import escrow
@@ -17,7 +17,7 @@ SLA_BATCH = 100
 async def enforce_payment_slas() -> bool:
     """Reconcile payments `created` for too long (a missed webhook is applied) and alert on
     those still stuck; escalate escrow held past its SLA."""
-    now = utcnow()
+    now = clock.utcnow()
     config = settings().escrow
     stuck_before = now - timedelta(minutes=config.payment_stuck_after_minutes)
     stuck = await Payment.find(

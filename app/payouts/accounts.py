@@ -8,7 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import Forbidden
 from app.core.pagination import PageRequest, paginate
@@ -99,7 +99,7 @@ async def _supersede(
     result = await _collection().update_one(
         {"_id": previous.id, "version": previous.version, "active": True},
         {"$set": {"active": False, "status": S.SUPERSEDED.value, "superseded_by": replacement_id,
-                  "updated_at": utcnow()},
+                  "updated_at": clock.utcnow()},
          "$inc": {"version": 1},
          "$push": {"status_history": entry.model_dump(mode="python")}},
         session=session,
@@ -137,7 +137,7 @@ async def change_verification(
         doc = await _collection().find_one_and_update(
             {"_id": account.id, "status": account.status.value, "version": account.version,
              "active": True},
-            {"$set": {"status": target.value, "updated_at": utcnow()},
+            {"$set": {"status": target.value, "updated_at": clock.utcnow()},
              "$inc": {"version": 1},
              "$push": {"status_history": entry.model_dump(mode="python")}},
             return_document=ReturnDocument.AFTER,

@@ -8,7 +8,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 
 
@@ -35,7 +35,7 @@ class AccountStatusChange(BaseModel):
     action: str
     by: str
     reason: str | None = None
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=clock.utcnow)
 
 
 class PayoutAccount(Document):
@@ -56,8 +56,8 @@ class PayoutAccount(Document):
     status_history: list[AccountStatusChange] = Field(default_factory=list)
     superseded_by: str | None = None
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     @property
     def payable_to(self) -> bool:
@@ -109,7 +109,7 @@ class PayoutStatusChange(BaseModel):
     attempt: int
     by: str
     reason: str | None = None
-    at: datetime = Field(default_factory=utcnow)
+    at: datetime = Field(default_factory=clock.utcnow)
 
 
 class Payout(Document):
@@ -133,8 +133,8 @@ class Payout(Document):
     status_history: list[PayoutStatusChange] = Field(default_factory=list)
     version: int = 1
     paid_at: datetime | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "payouts"
@@ -170,7 +170,7 @@ class SandboxPayoutTransfer(Document):
     destination_digest: str
     status: str
     failure_reason: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "sandbox_payout_transfers"

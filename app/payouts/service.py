@@ -18,7 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import Forbidden, RuleViolation
 from app.core.ids import new_id
@@ -150,7 +150,7 @@ async def _apply(
     doc = await _collection().find_one_and_update(
         {"_id": payout.id, "status": payout.status.value, "version": payout.version},
         {"$set": {**(changes or {}), "status": move.target.value, "attempt": attempt,
-                  "updated_at": utcnow()},
+                  "updated_at": clock.utcnow()},
          "$inc": {"version": 1},
          "$push": {"status_history": entry.model_dump(mode="python")}},
         return_document=ReturnDocument.AFTER,
@@ -310,7 +310,7 @@ async def process_payout(payout_id: str, provider: PayoutProvider | None = None)
         return payout
     if transfer.status is ProviderTransferStatus.PROCESSED:
         return await _settle(payout, PayoutAction.COMPLETE, None,
-                             {"provider_transfer_id": transfer.id, "paid_at": utcnow()})
+                             {"provider_transfer_id": transfer.id, "paid_at": clock.utcnow()})
     reason = transfer.failure_reason or "rejected by the payout provider"
     return await _settle(payout, PayoutAction.FAIL, reason,
                          {"provider_transfer_id": transfer.id})
@@ -368,7 +368,7 @@ async def resume_unsettled(older_than: timedelta, limit: int = 100) -> int:
     cursor = (
         _collection()
         .find({"status": {"$in": [PayoutStatus.SCHEDULED.value, PayoutStatus.PROCESSING.value]},
-               "updated_at": {"$lt": utcnow() - older_than}}, {"_id": 1})
+               "updated_at": {"$lt": clock.utcnow() - older_than}}, {"_id": 1})
         .sort("updated_at", ASCENDING)
         .limit(limit)
     )

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.config import settings
 from app.core.errors import AppError
 from app.core.permissions import SYSTEM_ACTOR
@@ -40,7 +40,7 @@ def batch_key(recipient_id: str, day: date) -> str:
 async def run_payout_batch(day: date | None = None, minimum: int | None = None) -> BatchReport:
     """Pay out every approved dealer with a verified account and payable ≥ the minimum,
     at most once per recipient per UTC day."""
-    day = day or utcnow().date()
+    day = day or clock.utcnow().date()
     minimum = settings().payouts.batch_minimum if minimum is None else minimum
     report = BatchReport(day=day)
     for recipient_id in sorted(await accounts.verified_recipients()):

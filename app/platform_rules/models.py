@@ -6,7 +6,7 @@ from typing import Any
 from beanie import Document
 from pydantic import Field
 
-from app.core.clock import utcnow
+from app.core import clock
 
 
 class PlatformRule(Document):
@@ -16,7 +16,7 @@ class PlatformRule(Document):
     rules: dict[str, Any]
     version: int = 1
     updated_by: str | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "platform_rules"

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from app.audit import service as audit
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import Conflict
 from app.core.permissions import Actor
@@ -71,7 +71,7 @@ async def _replace(
     async def work(session: Session) -> None:
         await PlatformRule.get_pymongo_collection().update_one(
             {"_id": name},
-            {"$set": {"rules": new, "updated_by": actor.id, "updated_at": utcnow()},
+            {"$set": {"rules": new, "updated_by": actor.id, "updated_at": clock.utcnow()},
              "$inc": {"version": 1}},
             upsert=True,
             session=session,

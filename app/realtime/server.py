@@ -9,11 +9,9 @@ from typing import Any
 import socketio
 
 from app.core.config import Settings, settings
-from app.core.permissions import AccountStatus
+from app.core.permissions import REFUSED_ACCOUNT_STATUSES
 from app.core.security import decode_access_token
 from app.users import service as users_service
-
-REFUSED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
 
 
 async def authenticate(auth: Any) -> dict[str, str]:
@@ -26,7 +24,7 @@ async def authenticate(auth: Any) -> dict[str, str]:
         raise socketio.exceptions.ConnectionRefusedError("invalid or expired token")
     # As on HTTP, a suspension takes effect at once, even while the token is still valid.
     user = await users_service.get_account(claims.sub)
-    if user is None or user.status in REFUSED:
+    if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise socketio.exceptions.ConnectionRefusedError("this account is not active")
     return {"userId": user.id, "role": user.role.value}
 

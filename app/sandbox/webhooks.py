@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.payments.gateway.signatures import webhook_signature
 from app.sandbox.store import Entity, SandboxStore, WebhookDelivery, WebhookEventRecord
 
@@ -24,7 +24,7 @@ def random_id(prefix: str = "", length: int = 14) -> str:
 
 
 def now_ts() -> int:
-    return int(utcnow().timestamp())
+    return int(clock.utcnow().timestamp())
 
 
 class WebhookDispatcher:

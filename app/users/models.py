@@ -5,7 +5,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.ids import new_id
 from app.core.permissions import AccountStatus, Role
 
@@ -41,8 +41,12 @@ class User(Document):
     scopes: list[str] = Field(default_factory=list)
     business: Business | None = None
     buyer_type: BuyerType = BuyerType.B2C
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    # The profile this account acts for, set when the profile is created, so the caller is
+    # resolved with one read per request.
+    dealer_id: str | None = None
+    technician_id: str | None = None
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "users"

@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.auth import service as auth_service
-from app.core.clock import utcnow
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import RuleViolation
 from app.core.pagination import PageRequest, paginate
@@ -47,6 +47,22 @@ SIGN_IN_REFUSED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
 
 def _collection():  # type: ignore[no-untyped-def]
     return User.get_pymongo_collection()
+
+
+def actor_of(user: User) -> Actor:
+    """The actor an account acts as, with its dealer or technician profile id."""
+    return Actor.of(
+        user.id, Role(user.role), tuple(user.scopes), status=user.status,
+        buyer_type=user.buyer_type.value, dealer_id=user.dealer_id,
+        technician_id=user.technician_id,
+    )
+
+
+async def link_dealer_profile(session: Session, user_id: str, dealer_id: str) -> None:
+    """Record on the account the dealer profile it acts for (in the profile's transaction)."""
+    await _collection().update_one(
+        {"_id": user_id}, {"$set": {"dealer_id": dealer_id}}, session=session
+    )
 
 
 async def get_account(user_id: str) -> User | None:
@@ -205,7 +221,7 @@ async def _set_fields(
     result = await _collection().update_one(
         {"_id": target.id, **{name: _stored(value) for name, value in before.items()}},
         {"$set": {**{name: _stored(value) for name, value in after.items()},
-                  "updated_at": utcnow()}},
+                  "updated_at": clock.utcnow()}},
         session=session,
     )
     if result.modified_count != 1:
@@ -221,7 +237,7 @@ async def activate_account(session: Session, actor: Actor, user_id: str, reason:
     result = await _collection().update_one(
         {"_id": user_id, "status": AccountStatus.PENDING.value},
         {"$set": {"status": AccountStatus.ACTIVE.value, "status_reason": reason,
-                  "updated_at": utcnow()}},
+                  "updated_at": clock.utcnow()}},
         session=session,
     )
     if result.modified_count == 1:
@@ -256,9 +272,9 @@ async def review_business(actor: Actor, user_id: str, review: BusinessVerificati
             {"$set": {
                 "business.verification": new_state.value,
                 "business.reason": review.reason,
-                "business.verified_at": utcnow() if verify else None,
+                "business.verified_at": clock.utcnow() if verify else None,
                 "buyer_type": new_buyer_type.value,
-                "updated_at": utcnow(),
+                "updated_at": clock.utcnow(),
             }},
             session=session,
         )

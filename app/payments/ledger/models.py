@@ -5,7 +5,7 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.core.clock import utcnow
+from app.core import clock
 
 
 class Entry(BaseModel):
@@ -26,7 +26,7 @@ class LedgerTransaction(Document):
     actor_id: str
     memo: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "ledger_transactions"
@@ -46,7 +46,7 @@ class LedgerEntry(Document):
     account: str
     amount: int
     recipient_id: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "ledger_entries"
@@ -62,7 +62,7 @@ class AccountBalance(Document):
 
     id: str
     balance: int = 0
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=clock.utcnow)
 
     class Settings:
         name = "ledger_balances"
