@@ -62,6 +62,13 @@ class RuleViolation(AppError):
     default_message = "Business rule violated"
 
 
+class ReasonRequired(RuleViolation):
+    default_message = "A reason is required for this action"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, {"errors": [{"field": "body.reason", "message": "required"}]})
+
+
 class TooManyRequests(AppError):
     status_code = 429
     default_message = "Too many requests"

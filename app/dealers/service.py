@@ -10,6 +10,7 @@ from app.audit import service as audit
 from app.catalog import service as catalog_service
 from app.core import clock
 from app.core.database import Session, transaction
+from app.core.errors import ReasonRequired
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, AdminScope, Role
 from app.dealers.exceptions import (
@@ -24,7 +25,6 @@ from app.dealers.models import Address, ComplianceDoc, Dealer, DealerStatus, Sta
 from app.dealers.schemas import CommissionTierIn, DealerAction, DealerCreate, DealerStatusIn
 from app.platform_rules import service as platform_rules_service
 from app.users import service as users_service
-from app.users.exceptions import ReasonRequired
 
 
 @dataclass(frozen=True)

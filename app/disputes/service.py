@@ -11,7 +11,7 @@ attempt stopped; every step looks at what is already done before doing it.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -143,13 +143,6 @@ async def get_visible(actor: Actor, dispute_id: str) -> DisputeView:
 # --- opening ------------------------------------------------------------------------------
 
 
-def _delivered_at(order: Order) -> datetime | None:
-    for change in reversed(order.status_history):
-        if change.to_status is OrderStatus.DELIVERED:
-            return change.at
-    return None
-
-
 def _check_disputable(order: Order) -> None:
     if order.status not in DISPUTABLE_ORDERS:
         raise OrderNotDisputable(
@@ -159,7 +152,7 @@ def _check_disputable(order: Order) -> None:
         )
     if order.status is not OrderStatus.DELIVERED:
         return
-    delivered_at = _delivered_at(order) or order.updated_at
+    delivered_at = order.delivered_at or order.updated_at
     days = settings().escrow.dispute_window_days
     closes_at = delivered_at + timedelta(days=days)
     if clock.utcnow() >= closes_at:

@@ -116,6 +116,14 @@ class Order(Document):
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
 
+    @property
+    def delivered_at(self) -> datetime | None:
+        """When the order was last marked delivered (the dispute window runs from here)."""
+        for change in reversed(self.status_history):
+            if change.to_status is OrderStatus.DELIVERED:
+                return change.at
+        return None
+
     class Settings:
         name = "orders"
         indexes = [

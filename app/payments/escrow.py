@@ -13,7 +13,7 @@ from app.audit import service as audit
 from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
-from app.core.errors import IllegalTransition
+from app.core.errors import IllegalTransition, ReasonRequired
 from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
 from app.payments import commission
 from app.payments import service as payments
@@ -37,7 +37,6 @@ from app.payments.models import (
     RefundStatus,
 )
 from app.payments.payables import payable_of
-from app.users.exceptions import ReasonRequired
 
 log = logging.getLogger(__name__)
 

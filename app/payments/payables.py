@@ -69,19 +69,12 @@ class OrderPayable:
         order = await orders_service.get_order(payable_id)
         return Fulfilment(
             delivered=order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
-            delivered_at=_delivered_at(order),
+            delivered_at=order.delivered_at,
             cancelled=order.status is OrderStatus.CANCELLED,
         )
 
     async def mark_completed(self, session: Session, payable_id: str) -> None:
         await orders_service.mark_completed(session, payable_id)
-
-
-def _delivered_at(order: Order) -> datetime | None:
-    for change in reversed(order.status_history):
-        if change.to_status is OrderStatus.DELIVERED:
-            return change.at
-    return None
 
 
 PAYABLES: dict[PayableType, Payable] = {PayableType.ORDER: OrderPayable()}

@@ -1,4 +1,4 @@
-from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, RuleViolation
+from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound
 
 
 class UserNotFound(NotFound):
@@ -11,13 +11,6 @@ class EmailTaken(Conflict):
 
 class IllegalStatusChange(IllegalTransition):
     default_message = "This status change is not allowed"
-
-
-class ReasonRequired(RuleViolation):
-    default_message = "A reason is required for this action"
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message, {"errors": [{"field": "body.reason", "message": "required"}]})
 
 
 class OwnStatusChange(Forbidden):

@@ -9,7 +9,7 @@ from app.audit import service as audit
 from app.auth import service as auth_service
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import RuleViolation
+from app.core.errors import ReasonRequired, RuleViolation
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor, AdminScope, Role
 from app.core.security import hash_password
@@ -19,7 +19,6 @@ from app.users.exceptions import (
     IllegalStatusChange,
     NotABusinessApplicant,
     OwnStatusChange,
-    ReasonRequired,
     UserNotFound,
 )
 from app.users.models import Business, BusinessVerification, BuyerType, User
