@@ -20,7 +20,7 @@ from app.core.database import Database, get_database, set_database
 from app.core.errors import error_response, install_error_handlers
 from app.core.jobs import JobRunner, PeriodicJob
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware
+from app.core.middleware import RequestContextMiddleware, TooLargeEnvelope
 from app.core.permissions import SYSTEM_ACTOR
 from app.core.ratelimit import RateLimiter, enforce_rate_limit
 from app.core.schemas import Envelope, ok
@@ -155,6 +155,7 @@ def create_fastapi(config: Settings) -> FastAPI:
         ),
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        max_body_size=config.max_body_bytes,
     )
     app.state.settings = config
     install_error_handlers(app)
@@ -165,7 +166,7 @@ def create_fastapi(config: Settings) -> FastAPI:
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,
             allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"],
         )
-    app.add_middleware(RequestContextMiddleware, trust_proxy_headers=config.trust_proxy_headers)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=tuple(config.trusted_proxies))
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
     _add_health_routes(app)
@@ -212,7 +213,7 @@ def create_app(config: Settings | None = None) -> Any:
     configure_logging(config.log_level)
     fastapi_app = create_fastapi(config)
     sio = create_socketio_server(config)
-    asgi = socketio.ASGIApp(sio, other_asgi_app=fastapi_app)
+    asgi = socketio.ASGIApp(sio, other_asgi_app=TooLargeEnvelope(fastapi_app))
     asgi.fastapi = fastapi_app  # type: ignore[attr-defined]
     asgi.sio = sio  # type: ignore[attr-defined]
     return asgi

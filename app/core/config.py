@@ -2,9 +2,13 @@
 
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import ip_network
+from typing import Annotated
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.secrets_policy import PUBLISHED_SECRETS, weakness
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 
@@ -44,7 +48,7 @@ class AuthSettings(Section):
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEFAULT_JWT_SECRET),
         validation_alias="JWT_SECRET",
-        description="HS256 key for access tokens (32+ characters in production)",
+        description="HS256 key for access tokens; production: 32+ random bytes (`openssl rand -base64 48`)",
     )
     access_token_ttl_seconds: int = Field(
         default=900, validation_alias="ACCESS_TOKEN_TTL_SECONDS", description="Access-token lifetime"
@@ -253,10 +257,17 @@ class Settings(Section):
         validation_alias="CORS_ORIGINS",
         description="JSON list of browser origins allowed (API and Socket.IO)",
     )
-    trust_proxy_headers: bool = Field(
-        default=False,
-        validation_alias="TRUST_PROXY_HEADERS",
-        description="Take the client IP from X-Forwarded-For (behind a trusted proxy only)",
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="TRUSTED_PROXIES",
+        description="Comma-separated addresses/CIDRs of your reverse proxies; X-Forwarded-For "
+        "is read only from them (empty: never)",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        validation_alias="MAX_BODY_BYTES",
+        description="Largest request body accepted (413 above); uploads and webhooks have their own",
     )
     background_tasks_enabled: bool = Field(
         default=True,
@@ -271,23 +282,37 @@ class Settings(Section):
     escrow: EscrowSettings = Field(default_factory=EscrowSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            ip_network(proxy, strict=False)
+        return value
+
     @model_validator(mode="after")
     def refuse_default_secrets_in_production(self) -> "Settings":
         if self.app_env is Environment.PRODUCTION:
-            if self.auth.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
-                raise ValueError("JWT_SECRET must be set in production")
-            if len(self.auth.jwt_secret.get_secret_value()) < 32:
-                raise ValueError("JWT_SECRET must be at least 32 characters")
+            if problem := weakness(self.auth.jwt_secret.get_secret_value()):
+                raise ValueError(f"JWT_SECRET {problem}")
             if not self.database.mongodb_url:
                 raise ValueError("MONGODB_URL must be set in production")
             if self.payments.uses_sandbox:
                 raise ValueError("PAYMENT_GATEWAY=razorpay must be set in production")
-            if self.payments.razorpay_key_secret.get_secret_value() == DEFAULT_RAZORPAY_KEY_SECRET:
-                raise ValueError("RAZORPAY_KEY_SECRET must be set in production")
-            if self.payments.razorpay_webhook_secret.get_secret_value() == DEFAULT_RAZORPAY_WEBHOOK_SECRET:
-                raise ValueError("RAZORPAY_WEBHOOK_SECRET must be set in production")
-            if self.payments.razorpay_key_id == DEFAULT_RAZORPAY_KEY_ID:
-                raise ValueError("RAZORPAY_KEY_ID must be set in production")
+            # Razorpay issues its own keys: only published placeholders are refused.
+            for name, value in (
+                ("RAZORPAY_KEY_SECRET", self.payments.razorpay_key_secret.get_secret_value()),
+                ("RAZORPAY_WEBHOOK_SECRET", self.payments.razorpay_webhook_secret.get_secret_value()),
+                ("RAZORPAY_KEY_ID", self.payments.razorpay_key_id),
+            ):
+                if value in PUBLISHED_SECRETS or not value:
+                    raise ValueError(f"{name} must be set in production")
         return self
 
 

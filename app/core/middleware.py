@@ -7,6 +7,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.client_ip import client_ip
 from app.core.context import RequestSource, reset_source, sane_request_id, set_source
 from app.core.errors import envelope
 
@@ -21,15 +22,15 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, trust_proxy_headers: bool = False) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.trust_proxy_headers = trust_proxy_headers
+        self.trusted_proxies = trusted_proxies
 
     def _client_ip(self, scope: Scope) -> str | None:
-        if self.trust_proxy_headers and (forwarded := _header(scope, b"x-forwarded-for")):
-            return forwarded.split(",")[0].strip()
         client = scope.get("client")
-        return client[0] if client else None
+        return client_ip(
+            client[0] if client else None, _header(scope, b"x-forwarded-for"), self.trusted_proxies
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,4 +88,45 @@ class RequestContextMiddleware:
                 ],
             }
         )
+        await send({"type": "http.response.body", "body": body})
+
+
+class TooLargeEnvelope:
+    """FastAPI's built-in body limit (`max_body_size`) answers 413 in plain text from outside
+    every user middleware; this outermost wrapper re-dresses that answer in the envelope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_enveloped(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                replaced = content_type.startswith(b"text/plain")
+            if not replaced:
+                await send(message)
+            elif message["type"] == "http.response.body":
+                await self._send_envelope(scope, send)
+
+        await self.app(scope, receive, send_enveloped)
+
+    @staticmethod
+    async def _send_envelope(scope: Scope, send: Send) -> None:
+        trace_id = sane_request_id(_header(scope, b"x-request-id"))
+        body = json.dumps({
+            "success": False, "message": "Request body too large", "data": None,
+            "traceId": trace_id,
+        }).encode()
+        await send({
+            "type": "http.response.start", "status": 413,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-request-id", trace_id.encode())],
+        })
         await send({"type": "http.response.body", "body": body})

@@ -22,22 +22,39 @@ class PageRequest:
     cursor: str | None = None
 
 
-def _encode(value: Any, doc_id: Any) -> str:
-    if isinstance(value, datetime):
-        payload = {"t": value.isoformat(), "id": doc_id}
-    else:
-        payload = {"v": value, "id": doc_id}
+def encode_cursor(value: Any, doc_id: Any, sort: str | None = None) -> str:
+    payload: dict[str, Any] = (
+        {"t": value.isoformat(), "id": doc_id} if isinstance(value, datetime)
+        else {"v": value, "id": doc_id}
+    )
+    if sort is not None:
+        payload["s"] = sort
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[Any, Any]:
+SCALARS = (str, int, float, bool, type(None))
+
+
+def decode_cursor(cursor: str, sort: str | None = None) -> tuple[Any, str]:
+    """(sort value, id) of a cursor made for `sort`; 400 unless both are plain values, so
+    that a crafted cursor can never put an operator into a query."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded))
+        if payload.get("s") != sort:
+            raise ValueError("a cursor of another sort order")
+        doc_id = payload["id"]
+        if not isinstance(doc_id, str):
+            raise TypeError("id")
         if "t" in payload:
-            return datetime.fromisoformat(payload["t"]), payload["id"]
-        return payload["v"], payload["id"]
-    except (ValueError, KeyError, TypeError):
+            if not isinstance(payload["t"], str):
+                raise TypeError("t")
+            return datetime.fromisoformat(payload["t"]), doc_id
+        value = payload["v"]
+        if not isinstance(value, SCALARS):
+            raise TypeError("v")
+        return value, doc_id
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise BadRequest("Invalid cursor") from None
 
 
@@ -56,7 +73,7 @@ async def paginate(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Return one page of raw documents and the cursor of the next page (or None)."""
     if page.cursor:
-        value, doc_id = _decode(page.cursor)
+        value, doc_id = decode_cursor(page.cursor)
         query = {"$and": [query, _after(sort_field, direction, value, doc_id)]}
     sort = [(sort_field, direction), ("_id", direction)]
     cursor = collection.find(query, projection).sort(sort).limit(page.limit + 1)
@@ -65,7 +82,7 @@ async def paginate(
         return docs, None
     docs = docs[: page.limit]
     last = docs[-1]
-    return docs, _encode(_sort_value(last, sort_field), last["_id"])
+    return docs, encode_cursor(_sort_value(last, sort_field), last["_id"])
 
 
 def _sort_value(doc: dict[str, Any], field: str) -> Any:

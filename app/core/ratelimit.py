@@ -16,6 +16,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from app.core.config import RateLimitSettings, settings
+from app.core.context import current_source
 from app.core.errors import Forbidden, TooManyRequests
 from app.core.security import decode_access_token
 
@@ -24,11 +25,8 @@ OnBlocked = Callable[[str], Awaitable[None]]
 
 
 def client_ip(request: Request) -> str:
-    if settings().trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    """The address the request context middleware worked out (app/core/client_ip.py)."""
+    return current_source().ip or "unknown"
 
 
 def _storage(redis_url: str | None) -> Storage:

@@ -21,7 +21,7 @@ from app.payments.gateway import (
 from app.payments.gateway.razorpay_gateway import refund_idempotency_key, sdk_base_url
 from app.payments.gateway.signatures import payment_signature, webhook_signature
 
-STRONG = "x" * 40
+STRONG = "kq3V9yT2mZ8pL4wX7cR1nB6hJ0fD5sGaE_uQ-iYoPzWx"
 
 
 def _production(**payments: object) -> Settings:
