@@ -70,7 +70,10 @@ def serve(config: Settings) -> None:
         app = create_app(config)
         print(f"Parts & Repair Platform API on http://{config.host}:{config.port}")
         print(f"Swagger UI: http://{config.host}:{config.port}/docs")
-        uvicorn.run(app, host=config.host, port=config.port, log_config=None, access_log=False)
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback;
+        # the app applies TRUSTED_PROXIES itself (app/core/client_ip.py).
+        uvicorn.run(app, host=config.host, port=config.port, log_config=None, access_log=False,
+                    proxy_headers=False)
 
 
 async def _create_admin(config: Settings, body: "AdminCreateIn") -> str:

@@ -48,7 +48,7 @@ async def serve(app: Any, sock: socket.socket, lifespan: str = "on") -> AsyncIte
     server = uvicorn.Server(
         uvicorn.Config(
             app, host=host, port=port, lifespan=lifespan, log_level="warning", log_config=None,
-            access_log=False, timeout_graceful_shutdown=5,
+            access_log=False, timeout_graceful_shutdown=5, proxy_headers=False,
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
