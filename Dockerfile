@@ -2,9 +2,11 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install . && useradd --create-home --uid 10001 platform
+RUN pip install --no-deps . && useradd --create-home --uid 10001 platform
 USER platform
 
 ENV HOST=0.0.0.0 PORT=8000
