@@ -13,13 +13,12 @@ from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.orders import repository as repo
 from app.orders.checkout import revalidate
 from app.orders.exceptions import IllegalOrderTransition, OrderActionForbidden, OrderNotFound
-from app.orders.lifecycle import CancellationHook, register_cancellation_hook, system_move
+from app.orders.lifecycle import register_cancellation_hook, system_move
 from app.orders.models import Order, OrderAction, OrderStatus, Party
 from app.orders.parties import parties
 from app.orders.queries import visible_order
 
 __all__ = [
-    "CancellationHook",
     "extend_reservation",
     "get_order",
     "mark_completed",
