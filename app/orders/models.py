@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from app.core import clock
 from app.core.ids import new_id
+from app.core.policy import OwnerFields, Owners
 
 
 class OrderStatus(StrEnum):
@@ -91,6 +92,10 @@ class StatusChange(BaseModel):
     at: datetime = Field(default_factory=clock.utcnow)
 
 
+# The fields of an order document that name its owners (for the policy's query filters).
+ORDER_OWNERS = OwnerFields(buyer="buyer_id", dealer="dealer_id")
+
+
 class Order(Document):
     id: str = Field(default_factory=lambda: new_id("ord"))
     buyer_id: str
@@ -115,6 +120,11 @@ class Order(Document):
     version: int = 1
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
+
+    @property
+    def owners(self) -> Owners:
+        """Who the order belongs to, for the viewer policy."""
+        return Owners(buyer_id=self.buyer_id, dealer_id=self.dealer_id)
 
     @property
     def delivered_at(self) -> datetime | None:

@@ -1,4 +1,9 @@
-"""Every query on the orders collection (each one served by an index of models.Order)."""
+"""Every query on the orders collection (each one served by an index of models.Order).
+
+Reads that return orders take the actor and return only what it may see; the system's own
+reads (jobs, other domains' services) pass `SYSTEM_ACTOR` explicitly. The jobs' scans
+(`due_for_expiry`, `shipped_before`) are system reads by nature.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,16 +15,26 @@ from pymongo.asynchronous.collection import AsyncCollection
 from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
-from app.orders.models import Channel, Order, OrderStatus, StatusChange
+from app.core.permissions import Actor, Permission
+from app.core.policy import may_see, visibility_filter
+from app.orders.models import ORDER_OWNERS, Channel, Order, OrderStatus, StatusChange
+
+READ_ALL = Permission.ORDERS_READ_ALL
 
 
 def _collection() -> AsyncCollection:
     return Order.get_pymongo_collection()
 
 
-async def get(order_id: str, session: Session | None = None) -> Order | None:
+async def get_visible(
+    actor: Actor, order_id: str, session: Session | None = None
+) -> Order | None:
+    """The order if `actor` may see it (its buyer, its dealer, a read-all admin, the system)."""
     doc = await _collection().find_one({"_id": order_id}, session=session)
-    return Order.model_validate(doc) if doc else None
+    order = Order.model_validate(doc) if doc else None
+    if order is None or not may_see(actor, order.owners, READ_ALL):
+        return None
+    return order
 
 
 async def insert(session: Session, order: Order) -> None:
@@ -89,7 +104,18 @@ class OrderFilter:
         return match(equals, "created_at", self.since, self.until)
 
 
-async def list_page(filters: OrderFilter, page: PageRequest) -> tuple[list[Order], str | None]:
-    """Newest first; keyset-paginated on (created_at, _id)."""
-    docs, next_cursor = await paginate(_collection(), filters.query(), page)
+async def list_visible(
+    actor: Actor, filters: OrderFilter, page: PageRequest
+) -> tuple[list[Order], str | None]:
+    """The orders matching `filters` that `actor` may see, newest first; keyset-paginated on
+    (created_at, _id)."""
+    query = _both(filters.query(), visibility_filter(actor, ORDER_OWNERS, READ_ALL))
+    docs, next_cursor = await paginate(_collection(), query, page)
     return [Order.model_validate(doc) for doc in docs], next_cursor
+
+
+def _both(query: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
+    # One flat filter keeps the equality fields at the top, where an index can serve them.
+    if all(query.get(name, value) == value for name, value in visible.items()):
+        return {**query, **visible}
+    return {"$and": [query, visible]}

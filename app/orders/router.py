@@ -8,8 +8,9 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
-from app.orders import service
+from app.orders import checkout, lifecycle, queries
 from app.orders.models import Channel, OrderStatus
+from app.orders.parties import OrderView
 from app.orders.repository import OrderFilter
 from app.orders.schemas import OrderCreate, OrderQuote, OrderRead, OrderStatusIn
 
@@ -21,7 +22,7 @@ Buyer = require(Permission.ORDERS_PLACE)
 OrderReader = require(Permission.ORDERS_READ_ALL)
 
 
-def _page(views: list[service.OrderView], next_cursor: str | None) -> Page[OrderRead]:
+def _page(views: list[OrderView], next_cursor: str | None) -> Page[OrderRead]:
     items = [OrderRead.of(view.order, view.allowed_actions) for view in views]
     return Page[OrderRead](items=items, next_cursor=next_cursor)
 
@@ -41,8 +42,8 @@ async def place_order(
     dry_run: Annotated[bool, Query(alias="dryRun", description="Quote only; save nothing")] = False,
 ) -> Envelope[OrderRead | OrderQuote]:
     """Place an order (stock reserved, awaiting payment), or with dryRun=true only price it."""
-    result = await service.place_order(actor, body, dry_run=dry_run)
-    if isinstance(result, service.OrderView):
+    result = await checkout.place_order(actor, body, dry_run=dry_run)
+    if isinstance(result, OrderView):
         order = OrderRead.of(result.order, result.allowed_actions)
         return ok(order, "Order placed; awaiting payment")
     response.status_code = 200
@@ -54,21 +55,21 @@ async def list_my_orders(
     actor: CurrentActor, page: Pagination, status: StatusFilter = None
 ) -> Envelope[Page[OrderRead]]:
     """The caller's orders, newest first: placed (buyers) or received (dealers)."""
-    views, next_cursor = await service.list_mine(actor, status, page)
+    views, next_cursor = await queries.list_mine(actor, status, page)
     return ok(_page(views, next_cursor))
 
 
 @router.get("/api/orders/{orderId}", responses=responses(404))
 async def get_order(order_id: OrderId, actor: CurrentActor) -> Envelope[OrderRead]:
     """One order: for its buyer, its dealer and admins."""
-    view = await service.get_visible(actor, order_id)
+    view = await queries.get_visible(actor, order_id)
     return ok(OrderRead.of(view.order, view.allowed_actions))
 
 
 @router.post("/api/orders/{orderId}/validate", responses=responses(404, 409, 422))
 async def validate_order(order_id: OrderId, actor: CurrentActor) -> Envelope[OrderQuote]:
     """Re-check a pending order against current prices, stock, dealer and product status."""
-    quote = await service.validate_order(actor, order_id)
+    quote = await checkout.validate_order(actor, order_id)
     return ok(OrderQuote.of(quote, order_id), "The order passes every rule")
 
 
@@ -77,7 +78,7 @@ async def change_status(
     order_id: OrderId, body: OrderStatusIn, actor: CurrentActor
 ) -> Envelope[OrderRead]:
     """pack / ship (dealer), deliver (buyer, or ops override), cancel before shipping."""
-    view = await service.change_status(actor, order_id, body)
+    view = await lifecycle.change_status(actor, order_id, body)
     return ok(OrderRead.of(view.order, view.allowed_actions), f"Order is now {view.order.status}")
 
 
@@ -86,7 +87,7 @@ async def list_dealer_orders(
     dealer_id: DealerId, actor: CurrentActor, page: Pagination, status: StatusFilter = None
 ) -> Envelope[Page[OrderRead]]:
     """Orders received by a dealer, newest first (that dealer or admins)."""
-    views, next_cursor = await service.list_for_dealer(actor, dealer_id, status, page)
+    views, next_cursor = await queries.list_for_dealer(actor, dealer_id, status, page)
     return ok(_page(views, next_cursor))
 
 
@@ -106,5 +107,5 @@ async def list_all_orders(
         status=status, dealer_id=dealer_id, buyer_id=buyer_id, channel=channel,
         since=since, until=until,
     )
-    views, next_cursor = await service.list_all(actor, filters, page)
+    views, next_cursor = await queries.list_all(actor, filters, page)
     return ok(_page(views, next_cursor))

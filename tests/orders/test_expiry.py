@@ -60,11 +60,11 @@ async def test_reservation_lapses_when_the_clock_passes_its_deadline(api, mongo_
     real_now = clock.utcnow
 
     monkeypatch.setattr(clock, "utcnow", lambda: real_now() + timedelta(minutes=14))
-    await orders_service.expire_due_reservations()
+    await order_tasks.expire_reservations()
     assert (await order_doc(mongo_db, order_id))["status"] == "pending_payment"
 
     monkeypatch.setattr(clock, "utcnow", lambda: real_now() + timedelta(minutes=16))
-    await orders_service.expire_due_reservations()
+    await order_tasks.expire_reservations()
     assert (await order_doc(mongo_db, order_id))["status"] == "expired"
     assert await stock(mongo_db, screen["id"]) == {"quantity": 5, "reserved": 0, "available": 5}
 
@@ -92,7 +92,7 @@ async def test_concurrent_expiry_runs_expire_each_order_once(api, mongo_db):
     for order_id in order_ids:
         await _overdue(mongo_db, order_id)
 
-    await asyncio.gather(*(orders_service.expire_due_reservations() for _ in range(4)))
+    await asyncio.gather(*(order_tasks.expire_reservations() for _ in range(4)))
 
     assert await stock(mongo_db, screen["id"]) == {"quantity": 10, "reserved": 0, "available": 10}
     for order_id in order_ids:
@@ -115,7 +115,7 @@ async def test_paid_cancelled_and_extended_orders_do_not_expire(api, mongo_db):
     until = clock.utcnow() + timedelta(minutes=10)
     await transaction(lambda s: orders_service.extend_reservation(s, extended, until))
 
-    await orders_service.expire_due_reservations()
+    await order_tasks.expire_reservations()
 
     assert [(await order_doc(mongo_db, oid))["status"] for oid in (paid, cancelled, extended)] == [
         "paid", "cancelled", "pending_payment"

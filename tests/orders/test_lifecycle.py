@@ -7,6 +7,7 @@ import pytest
 from app.core.database import transaction
 from app.core.errors import IllegalTransition
 from app.orders import service as orders_service
+from app.orders import tasks as order_tasks
 from tests.helpers import assert_error, field_errors
 from tests.orders.factories import get, move, order_doc, part, pay, placed, shop, stock
 
@@ -94,7 +95,7 @@ async def _order_in(api, mongo_db, status: str, seller, screen, buyer) -> str:
         await mongo_db.orders.update_one(
             {"_id": order_id}, {"$set": {"reservation_expires_at": doc["created_at"]}}
         )
-        await orders_service.expire_due_reservations()
+        await order_tasks.expire_reservations()
     elif status != "pending_payment":
         await pay(order_id, f"pay_{order_id}")
         steps = [("packed", seller.account, "pack", {}),

@@ -114,7 +114,7 @@ async def test_validate_for_payment_is_for_the_buyer_only(api):
         await orders_service.validate_for_payment(Actor.of(other.id, Role.CUSTOMER), order["id"])
     with pytest.raises(Forbidden):
         await orders_service.validate_for_payment(
-            Actor.of(seller.account.id, Role.DEALER), order["id"]
+            Actor.of(seller.account.id, Role.DEALER, dealer_id=seller.dealer_id), order["id"]
         )
     await api.client.patch(
         f"/api/products/{screen['id']}", json={"b2cPrice": 70_000}, headers=seller.account.headers
