@@ -31,18 +31,15 @@ async def mark_rotated(session: Session, token_id: str, now: datetime) -> bool:
 
 
 async def revoke_family(session: Session, family_id: str, now: datetime) -> int:
-    result = await _tokens().update_many(
-        {"family_id": family_id, "revoked_at": None},
-        {"$set": {"revoked_at": now}},
-        session=session,
-    )
-    return result.modified_count
+    return await _revoke(session, {"family_id": family_id}, now)
 
 
 async def revoke_user(session: Session, user_id: str, now: datetime) -> int:
+    return await _revoke(session, {"user_id": user_id}, now)
+
+
+async def _revoke(session: Session, which: dict[str, str], now: datetime) -> int:
     result = await _tokens().update_many(
-        {"user_id": user_id, "revoked_at": None},
-        {"$set": {"revoked_at": now}},
-        session=session,
+        {**which, "revoked_at": None}, {"$set": {"revoked_at": now}}, session=session
     )
     return result.modified_count
