@@ -77,7 +77,7 @@ def serve(config: Settings) -> None:
 
 
 async def _create_admin(config: Settings, body: "AdminCreateIn") -> str:
-    from app.audit import service as audit_service
+    from app.audit import tasks as audit_tasks
     from app.core.database import Database, set_database
     from app.core.permissions import SYSTEM_ACTOR
     from app.documents import DOCUMENT_MODELS
@@ -88,7 +88,7 @@ async def _create_admin(config: Settings, body: "AdminCreateIn") -> str:
     try:
         await database.init_documents(DOCUMENT_MODELS)
         user = await users_service.create_admin(SYSTEM_ACTOR, body)
-        await audit_service.sequence_pending()
+        await audit_tasks.sequence_pending()
         return user.id
     finally:
         await database.close()

@@ -2,7 +2,7 @@
 
 from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
 from app.audit.models import AuditChainHead, AuditEntry
-from app.auth.models import LoginThrottle, RefreshToken
+from app.auth.models import LoginThrottle
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
 from app.core.leases import Lease
@@ -14,6 +14,7 @@ from app.payments.ledger.models import DOCUMENTS as LEDGER_DOCUMENTS
 from app.payments.models import DOCUMENTS as PAYMENT_DOCUMENTS
 from app.payouts.models import DOCUMENTS as PAYOUT_DOCUMENTS
 from app.platform_rules.models import DOCUMENTS as PLATFORM_RULE_DOCUMENTS
+from app.sessions.models import RefreshToken
 from app.users.models import User
 
 DOCUMENT_MODELS: list[type] = [

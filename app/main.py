@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from app.alerts.router import router as alerts_router
 from app.audit import service as audit_service
+from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.catalog.router import router as catalog_router
@@ -82,7 +83,7 @@ def _jobs(config: Settings) -> JobRunner:
     runner = JobRunner()
     runner.add(
         PeriodicJob(
-            "audit-sequencer", audit_service.sequence_job, interval=0.25,
+            "audit-sequencer", audit_tasks.sequence_job, interval=0.25,
             wake=audit_service.entries_written,
         )
     )

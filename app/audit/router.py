@@ -31,7 +31,7 @@ async def _list_logs(
         actor_id=actor_id, subject_type=subject_type, subject_id=subject_id,
         action=action, override=override, since=since, until=until,
     )
-    docs, next_cursor = await service.list_entries(filters, page)
+    docs, next_cursor = await service.list_entries(actor, filters, page)
     items = [AuditEntryRead.model_validate(doc) for doc in docs]
     return ok(Page[AuditEntryRead](items=items, next_cursor=next_cursor))
 

@@ -1,32 +1,22 @@
-"""Recording, sequencing, verifying and reading the audit trail."""
+"""Recording, verifying and reading the audit trail (the sequencer is in `tasks.py`)."""
 
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
-
+from app.audit import repository
 from app.audit.chain import GENESIS_HASH, entry_hash, to_plain
-from app.audit.models import AuditChainHead, AuditEntry
 from app.core import clock
 from app.core.context import current_source
-from app.core.database import Session, transaction
+from app.core.database import Session
 from app.core.errors import RuleViolation
 from app.core.ids import new_id
-from app.core.pagination import DESCENDING, PageRequest, match, paginate
+from app.core.pagination import PageRequest, match
 from app.core.permissions import Actor
-
-HEAD_ID = "audit"
-SEQUENCE_BATCH = 500
 
 # Set after an audited write so the sequencer chains it without waiting for its next tick.
 entries_written = asyncio.Event()
-
-
-def _entries() -> AsyncCollection:
-    return AuditEntry.get_pymongo_collection()
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -69,58 +59,9 @@ async def record(
         "source": {"ip": source.ip, "user_agent": source.user_agent, "trace_id": source.trace_id},
         "pending": True,
     }
-    await _entries().insert_one(entry, session=session)
+    await repository.insert_entry(session, entry)
     entries_written.set()
     return entry["_id"]
-
-
-class ChainMoved(Exception):
-    """Another sequencer extended the chain first; this batch is retried from the new head."""
-
-
-async def sequence_pending(batch: int = SEQUENCE_BATCH) -> int:
-    """Give committed, unsequenced entries their `seq`, `prevHash` and `hash`; returns how many."""
-    pending = await _entries().find({"pending": True}).sort("_id", ASCENDING).limit(batch).to_list()
-    if not pending:
-        return 0
-
-    async def chain(session: Session) -> int:
-        heads = AuditChainHead.get_pymongo_collection()
-        head = await heads.find_one({"_id": HEAD_ID}, session=session)
-        start_seq, prev = (head["seq"], head["hash"]) if head else (0, GENESIS_HASH)
-        updates, seq = [], start_seq
-        for entry in pending:
-            seq += 1
-            digest = entry_hash(entry, seq, prev)
-            updates.append(
-                UpdateOne(
-                    {"_id": entry["_id"], "pending": True},
-                    {"$set": {"seq": seq, "prev_hash": prev, "hash": digest},
-                     "$unset": {"pending": ""}},
-                )
-            )
-            prev = digest
-        result = await _entries().bulk_write(updates, ordered=True, session=session)
-        if result.modified_count != len(updates):
-            raise ChainMoved
-        moved = await heads.update_one(
-            {"_id": HEAD_ID, "seq": start_seq},
-            {"$set": {"seq": seq, "hash": prev}},
-            upsert=head is None,
-            session=session,
-        )
-        if moved.matched_count == 0 and moved.upserted_id is None:
-            raise ChainMoved
-        return len(updates)
-
-    try:
-        return await transaction(chain)
-    except ChainMoved:
-        return 0
-
-
-async def sequence_job() -> bool:
-    return await sequence_pending() == SEQUENCE_BATCH
 
 
 @dataclass(frozen=True)
@@ -137,10 +78,9 @@ async def verify_chain() -> ChainReport:
     The head is read first and only entries up to it are checked: the sequencer keeps
     appending meanwhile, and an entry chained after the head was read is not a break.
     """
-    pending = await _pending_count()
-    head = await AuditChainHead.get_pymongo_collection().find_one({"_id": HEAD_ID})
-    upto = {"$lte": head["seq"]} if head else {}
-    cursor = _entries().find({"seq": {"$gte": 1, **upto}}).sort("seq", ASCENDING).batch_size(1000)
+    pending = await repository.count_pending()
+    head = await repository.chain_head()
+    cursor = repository.sequenced_up_to(head["seq"] if head else None)
     expected_seq, prev, checked = 1, GENESIS_HASH, 0
     async for entry in cursor:
         if entry["seq"] != expected_seq or entry.get("prev_hash") != prev:
@@ -151,10 +91,6 @@ async def verify_chain() -> ChainReport:
     if head and (head["seq"] != checked or head["hash"] != prev):
         return ChainReport(False, checked, checked + 1, pending)
     return ChainReport(True, checked, None, pending)
-
-
-async def _pending_count() -> int:
-    return await _entries().count_documents({"pending": True})
 
 
 @dataclass(frozen=True)
@@ -174,6 +110,7 @@ class AuditFilter:
 
 
 async def list_entries(
-    filters: AuditFilter, page: PageRequest
+    actor: Actor, filters: AuditFilter, page: PageRequest
 ) -> tuple[list[dict[str, Any]], str | None]:
-    return await paginate(_entries(), filters.query(), page, sort_field="at", direction=DESCENDING)
+    """Entries matching `filters` that `actor` may read, newest first."""
+    return await repository.list_visible(actor, filters.query(), page)

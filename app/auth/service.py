@@ -1,26 +1,16 @@
 """Sign-in: password check with lockout, access tokens, rotating refresh-token families."""
 
-from datetime import timedelta
-
 from app.audit import service as audit
 from app.auth import throttle
 from app.auth.exceptions import AccountDisabled, InvalidCredentials, InvalidRefreshToken
-from app.auth.models import RefreshToken
-from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
-from app.core.ids import new_id
-from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor
-from app.core.security import (
-    create_access_token,
-    new_refresh_token,
-    token_digest,
-    verify_password,
-)
+from app.core.permissions import REFUSED_ACCOUNT_STATUSES, SYSTEM_ACTOR
+from app.core.security import create_access_token, verify_password
+from app.sessions import service as sessions
+from app.sessions.models import RefreshToken
 from app.users import service as users_service
 from app.users.models import User
-
-DISABLED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
 
 
 async def login(email: str, password: str) -> tuple[User, str, str]:
@@ -32,13 +22,13 @@ async def login(email: str, password: str) -> tuple[User, str, str]:
         raise InvalidCredentials
     assert user is not None
     await throttle.forget(email)
-    if user.status in DISABLED:
+    if user.status in REFUSED_ACCOUNT_STATUSES:
         raise AccountDisabled
 
     async def work(session: Session) -> tuple[str, str]:
-        refresh = await _issue_refresh(session, user.id, family_id=new_id("fam"))
+        refresh = await sessions.start(session, user.id)
         await audit.record(
-            session, actor=_actor(user), action="auth.login_succeeded",
+            session, actor=users_service.actor_of(user), action="auth.login_succeeded",
             subject_type="user", subject_id=user.id,
         )
         return _access_token(user), refresh
@@ -48,7 +38,7 @@ async def login(email: str, password: str) -> tuple[User, str, str]:
 
 
 async def _record_failure(email: str, user: User | None, attempt: int) -> None:
-    actor = _actor(user) if user else SYSTEM_ACTOR
+    actor = users_service.actor_of(user) if user else SYSTEM_ACTOR
     subject_id = user.id if user else email
     await audit.record(
         None, actor=actor, action="auth.login_failed", subject_type="user",
@@ -64,43 +54,29 @@ async def _record_failure(email: str, user: User | None, attempt: int) -> None:
 
 async def refresh(token: str) -> tuple[User, str, str]:
     """Rotate a refresh token; presenting an already-rotated one revokes its whole family."""
-    digest = token_digest(token)
-    stored = await RefreshToken.find_one(RefreshToken.token_hash == digest)
-    now = clock.utcnow()
-    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+    stored = await sessions.find(token)
+    if stored is None or not sessions.is_live(stored):
         raise InvalidRefreshToken
     if stored.rotated_at is not None:
         await _revoke_reused_family(stored)
         raise InvalidRefreshToken("Refresh token reuse detected; please sign in again")
     user = await users_service.get_account(stored.user_id)
-    if user is None or user.status in DISABLED:
+    if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise InvalidRefreshToken
 
-    async def work(session: Session) -> tuple[str, str]:
-        rotated = await RefreshToken.get_pymongo_collection().update_one(
-            {"_id": stored.id, "rotated_at": None, "revoked_at": None},
-            {"$set": {"rotated_at": now}},
-            session=session,
-        )
-        if rotated.modified_count != 1:
-            raise _ConcurrentRotation
-        return _access_token(user), await _issue_refresh(session, user.id, stored.family_id)
+    async def work(session: Session) -> str | None:
+        return await sessions.rotate(session, stored)
 
-    try:
-        access, new_refresh = await transaction(work)
-    except _ConcurrentRotation:
+    new_refresh = await transaction(work)
+    if new_refresh is None:
         await _revoke_reused_family(stored)
-        raise InvalidRefreshToken("Refresh token reuse detected; please sign in again") from None
-    return user, access, new_refresh
-
-
-class _ConcurrentRotation(Exception):
-    pass
+        raise InvalidRefreshToken("Refresh token reuse detected; please sign in again")
+    return user, _access_token(user), new_refresh
 
 
 async def _revoke_reused_family(stored: RefreshToken) -> None:
     async def work(session: Session) -> None:
-        await _revoke_family(session, stored.family_id)
+        await sessions.revoke_family(session, stored.family_id)
         await audit.record(
             session, actor=SYSTEM_ACTOR, action="auth.refresh_reuse_detected",
             subject_type="user", subject_id=stored.user_id,
@@ -112,48 +88,19 @@ async def _revoke_reused_family(stored: RefreshToken) -> None:
 
 async def logout(token: str) -> None:
     """Revoke the family of `token`; unknown tokens are ignored (logout is idempotent)."""
-    stored = await RefreshToken.find_one(RefreshToken.token_hash == token_digest(token))
+    stored = await sessions.find(token)
     if stored is None or stored.revoked_at is not None:
         return
     user = await users_service.get_account(stored.user_id)
 
     async def work(session: Session) -> None:
-        await _revoke_family(session, stored.family_id)
+        await sessions.revoke_family(session, stored.family_id)
         await audit.record(
-            session, actor=_actor(user) if user else SYSTEM_ACTOR,
+            session, actor=users_service.actor_of(user) if user else SYSTEM_ACTOR,
             action="auth.logged_out", subject_type="user", subject_id=stored.user_id,
         )
 
     await transaction(work)
-
-
-async def revoke_user_sessions(session: Session, user_id: str) -> int:
-    """Revoke every live refresh token of a user (suspension, block)."""
-    result = await RefreshToken.get_pymongo_collection().update_many(
-        {"user_id": user_id, "revoked_at": None},
-        {"$set": {"revoked_at": clock.utcnow()}},
-        session=session,
-    )
-    return result.modified_count
-
-
-async def _revoke_family(session: Session, family_id: str) -> None:
-    await RefreshToken.get_pymongo_collection().update_many(
-        {"family_id": family_id, "revoked_at": None},
-        {"$set": {"revoked_at": clock.utcnow()}},
-        session=session,
-    )
-
-
-async def _issue_refresh(session: Session, user_id: str, family_id: str) -> str:
-    token = new_refresh_token()
-    await RefreshToken(
-        family_id=family_id,
-        user_id=user_id,
-        token_hash=token_digest(token),
-        expires_at=clock.utcnow() + timedelta(days=settings().auth.refresh_token_ttl_days),
-    ).insert(session=session)
-    return token
 
 
 def _access_token(user: User) -> str:
@@ -162,7 +109,3 @@ def _access_token(user: User) -> str:
         auth.jwt_secret.get_secret_value(), user.id, user.role.value, user.scopes,
         auth.access_token_ttl_seconds,
     )
-
-
-def _actor(user: User) -> Actor:
-    return Actor.of(user.id, user.role, tuple(user.scopes), status=user.status)

@@ -48,7 +48,7 @@ async def list_users(
     pending_approval: Annotated[bool | None, Query(alias="pendingApproval")] = None,
 ) -> Envelope[Page[UserRead]]:
     """Accounts, newest first; filter by role, status, or awaiting an approval."""
-    users, next_cursor = await service.list_users(role, status, pending_approval, page)
+    users, next_cursor = await service.list_users(actor, role, status, pending_approval, page)
     items = [UserRead.model_validate(user) for user in users]
     return ok(Page[UserRead](items=items, next_cursor=next_cursor))
 

@@ -3,16 +3,22 @@
 import logging
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from app.audit import service as audit
-from app.auth import service as auth_service
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import ReasonRequired, RuleViolation
-from app.core.pagination import PageRequest, paginate
-from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor, AdminScope, Role
+from app.core.pagination import PageRequest
+from app.core.permissions import (
+    REFUSED_ACCOUNT_STATUSES,
+    SYSTEM_ACTOR,
+    AccountStatus,
+    Actor,
+    AdminScope,
+    Role,
+)
 from app.core.security import hash_password
+from app.sessions import service as sessions
+from app.users import repository
 from app.users.exceptions import (
     AdminOnlyBySuperadmin,
     EmailTaken,
@@ -29,23 +35,9 @@ from app.users.schemas import (
     SignupIn,
     StatusChangeIn,
 )
+from app.users.transitions import BUSINESS_REVIEW_FROM, OVERRIDABLE, STATUS_TRANSITIONS
 
 log = logging.getLogger(__name__)
-
-# Which account statuses an admin may move to from each status. Lifting a block is an
-# override of the rule that blocks are final: it needs `override` and a reason.
-STATUS_TRANSITIONS: dict[AccountStatus, set[AccountStatus]] = {
-    AccountStatus.PENDING: {AccountStatus.ACTIVE, AccountStatus.BLOCKED},
-    AccountStatus.ACTIVE: {AccountStatus.SUSPENDED, AccountStatus.BLOCKED},
-    AccountStatus.SUSPENDED: {AccountStatus.ACTIVE, AccountStatus.BLOCKED},
-    AccountStatus.BLOCKED: set(),
-}
-OVERRIDABLE = {(AccountStatus.BLOCKED, AccountStatus.ACTIVE)}
-SIGN_IN_REFUSED = {AccountStatus.SUSPENDED, AccountStatus.BLOCKED}
-
-
-def _collection():  # type: ignore[no-untyped-def]
-    return User.get_pymongo_collection()
 
 
 def actor_of(user: User) -> Actor:
@@ -59,24 +51,21 @@ def actor_of(user: User) -> Actor:
 
 async def link_dealer_profile(session: Session, user_id: str, dealer_id: str) -> None:
     """Record on the account the dealer profile it acts for (in the profile's transaction)."""
-    await _collection().update_one(
-        {"_id": user_id}, {"$set": {"dealer_id": dealer_id}}, session=session
-    )
+    await repository.link_dealer_profile(session, user_id, dealer_id)
 
 
 async def get_account(user_id: str) -> User | None:
-    return await User.get(user_id)
+    """Any account, in the system scope (resolving who is calling)."""
+    return await repository.get_account(user_id)
 
 
 async def get_by_email(email: str) -> User | None:
-    return await User.find_one(User.email == email.strip().lower())
+    return await repository.get_by_email(email.strip().lower())
 
 
 async def get_visible(actor: Actor, user_id: str) -> User:
     """An account as `actor` may see it: admins see anyone, others only themselves."""
-    if not actor.is_admin and actor.id != user_id:
-        raise UserNotFound
-    user = await get_account(user_id)
+    user = await repository.get_visible(actor, user_id)
     if user is None:
         raise UserNotFound
     return user
@@ -105,7 +94,7 @@ async def signup(data: SignupIn) -> User:
 
 async def _insert_account(user: User, actor: Actor, action: str, reason: str | None = None) -> User:
     async def work(session: Session) -> User:
-        await user.insert(session=session)
+        await repository.insert(session, user)
         await audit.record(
             session,
             actor=actor,
@@ -119,10 +108,7 @@ async def _insert_account(user: User, actor: Actor, action: str, reason: str | N
         )
         return user
 
-    try:
-        return await transaction(work)
-    except DuplicateKeyError:
-        raise EmailTaken from None
+    return await transaction(work)
 
 
 async def create_admin(actor: Actor, data: AdminCreateIn) -> User:
@@ -139,7 +125,7 @@ async def create_admin(actor: Actor, data: AdminCreateIn) -> User:
 
 async def bootstrap_admin(email: str, password: str) -> User | None:
     """Create the first superadmin from settings, only while no admin exists at all."""
-    if await User.find_one(User.role == Role.ADMIN) is not None:
+    if await repository.any_admin_exists():
         return None
     user = User(
         email=email.strip().lower(),
@@ -165,8 +151,8 @@ async def change_status(actor: Actor, user_id: str, change: StatusChangeIn) -> U
 
     async def work(session: Session) -> None:
         await _set_fields(session, target, before, after)
-        if new_status in SIGN_IN_REFUSED:
-            await auth_service.revoke_user_sessions(session, target.id)
+        if new_status in REFUSED_ACCOUNT_STATUSES:
+            await sessions.revoke_user_sessions(session, target.id)
         await audit.record(
             session,
             actor=actor,
@@ -189,7 +175,7 @@ def _check_status_change(
         raise OwnStatusChange
     if target.role is Role.ADMIN and not actor.has_scope(AdminScope.SUPERADMIN):
         raise AdminOnlyBySuperadmin
-    if new_status in SIGN_IN_REFUSED and not change.reason:
+    if new_status in REFUSED_ACCOUNT_STATUSES and not change.reason:
         raise ReasonRequired("A reason is required to suspend or block an account")
     move = (target.status, new_status)
     if move in OVERRIDABLE:
@@ -217,13 +203,12 @@ async def _set_fields(
     session: Session, target: User, before: dict[str, Any], after: dict[str, Any]
 ) -> None:
     """Conditional update on the fields' current values, so a concurrent change loses."""
-    result = await _collection().update_one(
-        {"_id": target.id, **{name: _stored(value) for name, value in before.items()}},
-        {"$set": {**{name: _stored(value) for name, value in after.items()},
-                  "updated_at": clock.utcnow()}},
-        session=session,
+    changed = await repository.update_if(
+        session, target.id,
+        {name: _stored(value) for name, value in before.items()},
+        {**{name: _stored(value) for name, value in after.items()}, "updated_at": clock.utcnow()},
     )
-    if result.modified_count != 1:
+    if not changed:
         raise IllegalStatusChange("The account changed meanwhile; reload and retry")
 
 
@@ -233,13 +218,12 @@ def _stored(value: Any) -> Any:
 
 async def activate_account(session: Session, actor: Actor, user_id: str, reason: str | None) -> None:
     """Activate a pending account as part of another domain's approval (e.g. a dealer)."""
-    result = await _collection().update_one(
-        {"_id": user_id, "status": AccountStatus.PENDING.value},
-        {"$set": {"status": AccountStatus.ACTIVE.value, "status_reason": reason,
-                  "updated_at": clock.utcnow()}},
-        session=session,
+    activated = await repository.update_if(
+        session, user_id, {"status": AccountStatus.PENDING.value},
+        {"status": AccountStatus.ACTIVE.value, "status_reason": reason,
+         "updated_at": clock.utcnow()},
     )
-    if result.modified_count == 1:
+    if activated:
         await audit.record(
             session, actor=actor, action="user.status_changed", subject_type="user",
             subject_id=user_id, changes={"status": {"from": "pending", "to": "active"}},
@@ -253,31 +237,20 @@ async def review_business(actor: Actor, user_id: str, review: BusinessVerificati
         raise NotABusinessApplicant
     verify = review.action is BusinessVerificationAction.VERIFY
     current = target.business.verification
-    allowed_from = (
-        {BusinessVerification.PENDING, BusinessVerification.REJECTED}
-        if verify
-        else {BusinessVerification.PENDING, BusinessVerification.VERIFIED}
-    )
-    if current not in allowed_from:
+    new_state = BusinessVerification.VERIFIED if verify else BusinessVerification.REJECTED
+    if current not in BUSINESS_REVIEW_FROM[new_state]:
         raise NotABusinessApplicant(f"The business application is already {current}")
     if not verify and not review.reason:
         raise ReasonRequired("A reason is required to reject a business application")
-    new_state = BusinessVerification.VERIFIED if verify else BusinessVerification.REJECTED
     new_buyer_type = BuyerType.B2B if verify else BuyerType.B2C
 
     async def work(session: Session) -> None:
-        result = await _collection().update_one(
-            {"_id": target.id, "business.verification": current.value},
-            {"$set": {
-                "business.verification": new_state.value,
-                "business.reason": review.reason,
-                "business.verified_at": clock.utcnow() if verify else None,
-                "buyer_type": new_buyer_type.value,
-                "updated_at": clock.utcnow(),
-            }},
-            session=session,
+        now = clock.utcnow()
+        moved = await repository.set_business_verification(
+            session, target.id, current, new_state, review.reason,
+            verified_at=now if verify else None, buyer_type=new_buyer_type, now=now,
         )
-        if result.modified_count != 1:
+        if not moved:
             raise NotABusinessApplicant("The application changed meanwhile; reload and retry")
         await audit.record(
             session, actor=actor, action=f"user.business_{new_state.value}",
@@ -292,21 +265,12 @@ async def review_business(actor: Actor, user_id: str, review: BusinessVerificati
 
 
 async def list_users(
+    actor: Actor,
     role: Role | None,
     status: AccountStatus | None,
     pending_approval: bool | None,
     page: PageRequest,
 ) -> tuple[list[User], str | None]:
-    query: dict[str, Any] = {}
-    if role:
-        query["role"] = role.value
-    if status:
-        query["status"] = status.value
-    if pending_approval is not None:
-        awaiting = [
-            {"status": AccountStatus.PENDING.value},
-            {"business.verification": BusinessVerification.PENDING.value},
-        ]
-        query["$or" if pending_approval else "$nor"] = awaiting
-    docs, next_cursor = await paginate(_collection(), query, page)
-    return [User.model_validate(doc) for doc in docs], next_cursor
+    """Accounts `actor` may see, newest first; `pending_approval` filters on awaiting either
+    account approval or business verification."""
+    return await repository.list_visible(actor, role, status, pending_approval, page)
