@@ -1,3 +1,5 @@
+"""The rule sets as the API shows them, with their defaults (absent from the database)."""
+
 from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
