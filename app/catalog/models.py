@@ -1,5 +1,6 @@
 """Beanie documents of the catalogue: products and one inventory document per product."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -135,6 +136,14 @@ class Inventory(Document):
             ),
             IndexModel([("dealer_id", ASCENDING), ("available", ASCENDING)], name="low_stock"),
         ]
+
+
+@dataclass(frozen=True)
+class ProductWithStock:
+    """A product as reads return it: joined with its available stock."""
+
+    product: Product
+    available: int
 
 
 DOCUMENTS: list[type] = [Product, Inventory]
