@@ -8,9 +8,9 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.catalog.categories import ProductCategory
 from app.core import clock
 from app.core.ids import new_id
+from app.platform_rules.categories import ProductCategory
 
 PRICE_HISTORY_KEPT = 100
 # The uniqueness keys leave the unique indexes when a product is archived (`$unset`),

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Path, Query
 
 from app.auth.dependencies import CurrentActor, OptionalActor, require
 from app.catalog import browse, inventory, listing
-from app.catalog.categories import ProductCategory
 from app.catalog.models import ProductStatus
 from app.catalog.schemas import (
     MAX_PRICE,
@@ -24,6 +23,7 @@ from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
 from app.core.validators import Reason
+from app.platform_rules.categories import ProductCategory
 
 router = APIRouter(responses=responses(401, 403))
 ProductId = Annotated[str, Path(alias="productId", max_length=64)]

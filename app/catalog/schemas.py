@@ -15,11 +15,11 @@ from pydantic import (
     model_validator,
 )
 
-from app.catalog.categories import ProductCategory
 from app.catalog.models import ProductStatus
 from app.catalog.search import unique_models
 from app.core.schemas import APIModel
 from app.core.validators import Reason
+from app.platform_rules.categories import ProductCategory
 
 MAX_PRICE = 10**10  # paise: ₹10 crore, far above any part
 MAX_STOCK = 10**6
