@@ -15,6 +15,7 @@ from app.audit import service as audit_service
 from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.catalog import service as catalog_service
 from app.catalog.router import router as catalog_router
 from app.core.config import Settings, get_settings, use_settings
 from app.core.database import Database, get_database, set_database
@@ -25,6 +26,7 @@ from app.core.middleware import RequestContextMiddleware, TooLargeEnvelope
 from app.core.permissions import SYSTEM_ACTOR
 from app.core.ratelimit import RateLimiter, enforce_rate_limit
 from app.core.schemas import Envelope, ok
+from app.dealers import service as dealers_service
 from app.dealers.router import router as dealers_router
 from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
@@ -38,6 +40,7 @@ from app.payments.payables import refund_when_order_cancelled
 from app.payments.router import router as payments_router
 from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
+from app.platform_rules import service as platform_rules_service
 from app.platform_rules.router import router as platform_rules_router
 from app.realtime.server import create_socketio_server
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
@@ -162,6 +165,8 @@ def create_fastapi(config: Settings) -> FastAPI:
     install_error_handlers(app)
     orders_service.register_cancellation_hook(refund_when_order_cancelled)
     orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
+    dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
+    platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,

@@ -1,12 +1,15 @@
 """Who is looking at the catalogue, and what each caller may see of a product.
 
-Kept free of other domains' imports: dealers and the catalogue import each other's services.
+The caller's dealer profile comes from `actor.dealer_id` (resolved once per request) and
+ownership from the one viewer policy (`app.core.policy`); nothing is looked up here.
 """
 
 from dataclasses import dataclass
 
-from app.catalog.models import Product, ProductStatus
-from app.core.permissions import Actor, Permission, Role
+from app.catalog.models import Product, ProductStatus, ProductWithStock
+from app.catalog.schemas import PriceChangeRead, ProductRead
+from app.core.permissions import Actor, Role
+from app.core.policy import Owners, Relation, relations
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,6 @@ class Viewer:
     """The caller as the catalogue sees it (anonymous when `actor` is None)."""
 
     actor: Actor | None = None
-    dealer_id: str | None = None  # the caller's own dealer profile, if it is a dealer
 
     @property
     def is_admin(self) -> bool:
@@ -29,18 +31,17 @@ class Viewer:
             and self.actor.buyer_type == "b2b"
         )
 
-    @property
-    def can_moderate(self) -> bool:
-        return self.actor is not None and self.actor.is_admin and self.actor.can(
-            Permission.PRODUCTS_MODERATE
-        )
+    def acts_for(self, dealer_id: str) -> bool:
+        """The caller is this dealer's own account."""
+        return Relation.DEALER in relations(self.actor, Owners(dealer_id=dealer_id))
 
-    def owns(self, product: Product) -> bool:
-        return self.dealer_id is not None and product.dealer_id == self.dealer_id
+    def manages_dealer(self, dealer_id: str) -> bool:
+        """The dealer itself or an admin: sees all its products and its stock."""
+        return self.is_admin or self.acts_for(dealer_id)
 
     def manages(self, product: Product) -> bool:
         """Owner or admin: sees every status and the product's internals."""
-        return self.is_admin or self.owns(product)
+        return self.manages_dealer(product.dealer_id)
 
     def sees_trade_prices(self, product: Product) -> bool:
         return self.is_b2b_buyer or self.manages(product)
@@ -55,4 +56,21 @@ class Viewer:
         return "b2b_price" if self.is_b2b_buyer else "b2c_price"
 
 
-ANONYMOUS = Viewer()
+def present(viewer: Viewer, item: ProductWithStock, with_history: bool = True) -> ProductRead:
+    """The product as `viewer` may see it: trade prices and internals only when allowed."""
+    product = item.product
+    trade, manages = viewer.sees_trade_prices(product), viewer.manages(product)
+    return ProductRead(
+        id=product.id, dealer_id=product.dealer_id, sku=product.sku, title=product.title,
+        brand=product.brand, category=product.category,
+        compatible_models=product.compatible_models, description=product.description,
+        b2c_price=product.b2c_price, mrp=product.mrp,
+        b2b_price=product.b2b_price if trade else None,
+        min_b2b_quantity=product.min_b2b_quantity if trade else None,
+        status=product.status, available=item.available, in_stock=item.available > 0,
+        pause_reason=product.pause_reason if manages else None,
+        price_history=[PriceChangeRead.model_validate(change) for change in product.price_history]
+        if manages and with_history else None,
+        version=product.version if manages else None,
+        created_at=product.created_at, updated_at=product.updated_at,
+    )

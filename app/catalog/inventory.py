@@ -4,7 +4,7 @@ from typing import Any
 
 from app.audit import service as audit
 from app.catalog import repository
-from app.catalog import service as catalog_service
+from app.catalog.access import Viewer
 from app.catalog.exceptions import InventoryNotFound, StockBelowReserved
 from app.catalog.models import Inventory
 from app.catalog.schemas import InventoryItemRead, InventoryUpdate
@@ -17,12 +17,9 @@ from app.core.permissions import Actor
 LOW_STOCK_THRESHOLD = 5
 
 
-async def _check_manages(actor: Actor, dealer_id: str) -> None:
+def _check_manages(viewer: Viewer, dealer_id: str) -> None:
     """Only the dealer itself and admins see or change a dealer's inventory (else 404)."""
-    if actor.is_admin:
-        return
-    viewer = await catalog_service.viewer_of(actor)
-    if viewer.dealer_id != dealer_id:
+    if not viewer.manages_dealer(dealer_id):
         raise InventoryNotFound
 
 
@@ -45,9 +42,10 @@ async def _present(items: list[Inventory]) -> list[InventoryItemRead]:
 async def list_inventory(
     actor: Actor, dealer_id: str, low_stock_only: bool, page: PageRequest
 ) -> tuple[list[InventoryItemRead], str | None]:
-    await _check_manages(actor, dealer_id)
+    viewer = Viewer(actor)
+    _check_manages(viewer, dealer_id)
     items, next_cursor = await repository.page_inventory(
-        dealer_id, LOW_STOCK_THRESHOLD if low_stock_only else None, page
+        viewer, dealer_id, LOW_STOCK_THRESHOLD if low_stock_only else None, page
     )
     return await _present(items), next_cursor
 
@@ -61,7 +59,7 @@ def _below_reserved(index: int, product_id: str, quantity: int, reserved: int) -
 
 async def set_stock(actor: Actor, dealer_id: str, update: InventoryUpdate) -> list[InventoryItemRead]:
     """Set each product's stock; nothing changes unless every item is valid."""
-    await _check_manages(actor, dealer_id)
+    _check_manages(Viewer(actor), dealer_id)
     ids = [item.product_id for item in update.items]
     current = await repository.find_inventories(ids)
     unknown, too_low = [], []

@@ -1,5 +1,6 @@
 """Beanie documents of the catalogue: products and one inventory document per product."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -7,9 +8,9 @@ from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from app.catalog.categories import ProductCategory
 from app.core import clock
 from app.core.ids import new_id
+from app.platform_rules.categories import ProductCategory
 
 PRICE_HISTORY_KEPT = 100
 # The uniqueness keys leave the unique indexes when a product is archived (`$unset`),
@@ -135,6 +136,14 @@ class Inventory(Document):
             ),
             IndexModel([("dealer_id", ASCENDING), ("available", ASCENDING)], name="low_stock"),
         ]
+
+
+@dataclass(frozen=True)
+class ProductWithStock:
+    """A product as reads return it: joined with its available stock."""
+
+    product: Product
+    available: int
 
 
 DOCUMENTS: list[type] = [Product, Inventory]

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from app.catalog.categories import ProductCategory
 from app.catalog.exceptions import PricingRuleViolation
 from app.platform_rules import service as platform_rules_service
+from app.platform_rules.categories import ProductCategory
 
 PRICE_KEYS = {"b2b_price": "b2bPrice", "b2c_price": "b2cPrice", "mrp": "mrp"}
 

@@ -1,4 +1,8 @@
-"""Every query on the products and inventory collections."""
+"""Every query on the products and inventory collections.
+
+Reads of products take the `Viewer` and return only what it may see: listed products
+(active, of a selling dealer) for everyone, every status for the dealer itself and admins.
+"""
 
 import base64
 import json
@@ -9,8 +13,16 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
+from app.catalog import search
 from app.catalog.access import Viewer
-from app.catalog.models import PRICE_HISTORY_KEPT, Inventory, Product, ProductStatus
+from app.catalog.models import (
+    PRICE_HISTORY_KEPT,
+    Inventory,
+    Product,
+    ProductStatus,
+    ProductWithStock,
+)
+from app.catalog.schemas import BrowseFilters, ProductSort
 from app.core import clock
 from app.core.database import Session
 from app.core.errors import BadRequest
@@ -26,12 +38,6 @@ def products() -> AsyncCollection:
 
 def inventories() -> AsyncCollection:
     return Inventory.get_pymongo_collection()
-
-
-@dataclass(frozen=True)
-class ProductWithStock:
-    product: Product
-    available: int
 
 
 # --- products -------------------------------------------------------------------------
@@ -51,6 +57,7 @@ async def get_visible(viewer: Viewer, product_id: str) -> ProductWithStock | Non
 
 
 async def find_products(product_ids: list[str]) -> list[Product]:
+    """System scope: products by id, any status (for the stock contract other domains use)."""
     docs = await products().find({"_id": {"$in": product_ids}}, LIST_PROJECTION).to_list()
     return [Product.model_validate(doc) for doc in docs]
 
@@ -180,6 +187,50 @@ def price_order(field: str, descending: bool) -> SortOrder:
     return SortOrder(name, field, DESCENDING if descending else ASCENDING)
 
 
+async def page_listed(
+    viewer: Viewer, filters: BrowseFilters, page: PageRequest
+) -> tuple[list[ProductWithStock], str | None]:
+    """Listed products matching `filters`; prices filter and sort on the viewer's channel."""
+    query = listed_query()
+    if filters.category:
+        query["category"] = filters.category.value
+    if filters.brand:
+        query["brand_key"] = search.normalise(filters.brand)
+    if filters.model:
+        query["model_keys"] = search.normalise(filters.model)
+    if filters.dealer_id:
+        query["dealer_id"] = filters.dealer_id
+    price_range: dict[str, int] = {}
+    if filters.min_price is not None:
+        price_range["$gte"] = filters.min_price
+    if filters.max_price is not None:
+        price_range.update(at_most(filters.max_price))
+    if price_range:
+        query[viewer.price_field] = price_range
+    if clauses := search.query_clauses(filters.q):
+        query["$and"] = clauses
+    if filters.sort is ProductSort.NEWEST:
+        order = NEWEST
+    else:
+        order = price_order(viewer.price_field, filters.sort is ProductSort.PRICE_DESC)
+    return await page_products(query, order, page, filters.in_stock)
+
+
+async def page_dealer_products(
+    viewer: Viewer, dealer_id: str, status: ProductStatus | None, page: PageRequest
+) -> tuple[list[ProductWithStock], str | None]:
+    """A dealer's products, newest first, as `viewer` may see them: every status but
+    archived (or `status`) for the dealer and admins, only listed ones for everyone else."""
+    query: dict[str, Any] = {"dealer_id": dealer_id}
+    if viewer.manages_dealer(dealer_id):
+        query["status"] = status.value if status else {"$ne": ProductStatus.ARCHIVED.value}
+    elif status in (None, ProductStatus.ACTIVE):
+        query.update(listed_query())
+    else:
+        return [], None
+    return await page_products(query, NEWEST, page)
+
+
 # --- inventory -------------------------------------------------------------------------
 
 
@@ -191,8 +242,11 @@ async def find_inventories(
 
 
 async def page_inventory(
-    dealer_id: str, low_stock_at: int | None, page: PageRequest
+    viewer: Viewer, dealer_id: str, low_stock_at: int | None, page: PageRequest
 ) -> tuple[list[Inventory], str | None]:
+    """A dealer's stock, for the dealer itself and admins (nothing for anyone else)."""
+    if not viewer.manages_dealer(dealer_id):
+        return [], None
     query: dict[str, Any] = {"dealer_id": dealer_id}
     if low_stock_at is not None:
         query["available"] = at_most(low_stock_at)

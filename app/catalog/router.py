@@ -1,13 +1,15 @@
+"""HTTP only: the product and inventory routes parse, call a use case, return the schema."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from app.auth.dependencies import CurrentActor, OptionalActor, require
-from app.catalog import inventory, service
-from app.catalog.categories import ProductCategory
+from app.catalog import browse, inventory, listing
 from app.catalog.models import ProductStatus
 from app.catalog.schemas import (
     MAX_PRICE,
+    BrowseFilters,
     InventoryItemRead,
     InventoryUpdate,
     InventoryUpdateResult,
@@ -21,6 +23,7 @@ from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
 from app.core.validators import Reason
+from app.platform_rules.categories import ProductCategory
 
 router = APIRouter(responses=responses(401, 403))
 ProductId = Annotated[str, Path(alias="productId", max_length=64)]
@@ -32,7 +35,7 @@ InventoryWriter = require(Permission.INVENTORY_WRITE)
 @router.post("/api/products", status_code=201, tags=["Products"], responses=responses(409, 422))
 async def create_product(body: ProductCreate, actor: ProductWriter) -> Envelope[ProductRead]:
     """List a new product with its opening stock (approved dealers only)."""
-    return ok(await service.create_product(actor, body), "Product created")
+    return ok(await listing.create_product(actor, body), "Product created")
 
 
 @router.get("/api/products", tags=["Products"], responses=responses(400, 422))
@@ -51,18 +54,18 @@ async def browse_products(
     sort: ProductSort = ProductSort.NEWEST,
 ) -> Envelope[Page[ProductRead]]:
     """Browse listed products; prices (and the price filter/sort) follow the caller's channel."""
-    filters = service.BrowseFilters(
+    filters = BrowseFilters(
         q=q, category=category, brand=brand, model=model, dealer_id=dealer_id,
         min_price=min_price, max_price=max_price, in_stock=in_stock, sort=sort,
     )
-    items, next_cursor = await service.browse(actor, filters, page)
+    items, next_cursor = await browse.browse(actor, filters, page)
     return ok(Page[ProductRead](items=items, next_cursor=next_cursor))
 
 
 @router.get("/api/products/{productId}", tags=["Products"], responses=responses(404))
 async def get_product(product_id: ProductId, actor: OptionalActor) -> Envelope[ProductRead]:
     """One product; unlisted ones only for their dealer and admins."""
-    return ok(await service.get_product(actor, product_id))
+    return ok(await browse.get_product(actor, product_id))
 
 
 @router.patch("/api/products/{productId}", tags=["Products"], responses=responses(404, 409, 422))
@@ -70,7 +73,7 @@ async def update_product(
     product_id: ProductId, body: ProductUpdate, actor: CurrentActor
 ) -> Envelope[ProductRead]:
     """The dealer edits its listing or (de)activates it; admins pause it or lift a pause."""
-    return ok(await service.update_product(actor, product_id, body), "Product updated")
+    return ok(await listing.update_product(actor, product_id, body), "Product updated")
 
 
 @router.delete("/api/products/{productId}", tags=["Products"], responses=responses(404, 409))
@@ -78,7 +81,7 @@ async def archive_product(
     product_id: ProductId, actor: CurrentActor, reason: Annotated[Reason | None, Query()] = None
 ) -> Envelope[ProductRead]:
     """Archive a product (it is never deleted: orders keep referring to it)."""
-    return ok(await service.archive_product(actor, product_id, reason), "Product archived")
+    return ok(await listing.archive_product(actor, product_id, reason), "Product archived")
 
 
 @router.get("/api/dealers/{dealerId}/products", tags=["Products"], responses=responses(404))
@@ -89,7 +92,7 @@ async def dealer_products(
     status: ProductStatus | None = None,
 ) -> Envelope[Page[ProductRead]]:
     """A dealer's products, newest first; the dealer and admins also see unlisted ones."""
-    items, next_cursor = await service.list_dealer_products(actor, dealer_id, status, page)
+    items, next_cursor = await browse.list_dealer_products(actor, dealer_id, status, page)
     return ok(Page[ProductRead](items=items, next_cursor=next_cursor))
 
 

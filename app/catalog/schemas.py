@@ -1,5 +1,6 @@
 """Request and response models of the catalogue and inventory API."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -14,11 +15,11 @@ from pydantic import (
     model_validator,
 )
 
-from app.catalog.categories import ProductCategory
 from app.catalog.models import ProductStatus
 from app.catalog.search import unique_models
 from app.core.schemas import APIModel
 from app.core.validators import Reason
+from app.platform_rules.categories import ProductCategory
 
 MAX_PRICE = 10**10  # paise: ₹10 crore, far above any part
 MAX_STOCK = 10**6
@@ -153,6 +154,21 @@ class ProductSort(StrEnum):
     NEWEST = "newest"
     PRICE = "price"
     PRICE_DESC = "-price"
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """The query of a product browse (parsed by the router, matched by the repository)."""
+
+    q: str | None = None
+    category: ProductCategory | None = None
+    brand: str | None = None
+    model: str | None = None
+    dealer_id: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+    sort: ProductSort = ProductSort.NEWEST
 
 
 class InventoryItemRead(APIModel):

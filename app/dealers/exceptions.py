@@ -1,3 +1,5 @@
+"""The errors this domain raises, each an AppError subclass with its status and message."""
+
 from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, RuleViolation
 
 

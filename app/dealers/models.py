@@ -1,4 +1,4 @@
-"""Beanie documents of this domain."""
+"""Beanie documents of this domain, their indexes, and `DOCUMENTS` for init_beanie."""
 
 from datetime import datetime
 from enum import StrEnum

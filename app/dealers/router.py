@@ -1,3 +1,5 @@
+"""HTTP only: parse the request, call the service, return the schema. No queries, no rules."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -8,7 +10,6 @@ from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
 from app.dealers import service
-from app.dealers.exceptions import DealerNotFound
 from app.dealers.models import Dealer, DealerStatus
 from app.dealers.schemas import (
     CommissionTierIn,
@@ -38,10 +39,7 @@ async def submit_profile(
 @router.get("/api/dealers/me", responses=responses(404))
 async def my_profile(actor: CurrentActor) -> Envelope[DealerRead]:
     """The signed-in dealer's own profile, with its status and history."""
-    dealer = await service.get_dealer_of_user(actor.id)
-    if dealer is None:
-        raise DealerNotFound("You have not submitted a dealer profile yet")
-    return ok(_read(dealer))
+    return ok(_read(await service.get_own(actor)))
 
 
 @router.get("/api/dealers/{dealerId}", responses=responses(404))
@@ -75,5 +73,5 @@ async def list_dealers(
     actor: require(Permission.USERS_READ), page: Pagination, status: DealerStatus | None = None
 ) -> Envelope[Page[DealerRead]]:
     """Dealers, newest first; filter by status (e.g. pending for the approval queue)."""
-    dealers, next_cursor = await service.list_dealers(status, page)
+    dealers, next_cursor = await service.list_dealers(actor, status, page)
     return ok(Page[DealerRead](items=[_read(d) for d in dealers], next_cursor=next_cursor))

@@ -1,3 +1,5 @@
+"""Request and response models of the dealers API (what the client sends and sees)."""
+
 from datetime import datetime
 from enum import StrEnum
 

@@ -1,18 +1,20 @@
-"""Dealer onboarding and governance: profile submission, approval, suspension, tiers."""
+"""Dealer rules and state changes: profile submission, approval, suspension, tiers.
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+Queries live in `repository.py`, the state table in `transitions.py`; this module decides.
+Other domains call the functions here, never the repository. The catalogue hears of status
+changes through `register_selling_hook` (dealers know nothing of the catalogue).
+"""
+
+from collections.abc import Awaitable, Callable, Iterable
 
 from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
-from app.catalog import service as catalog_service
-from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import ReasonRequired
-from app.core.pagination import PageRequest, paginate
-from app.core.permissions import Actor, AdminScope, Role
+from app.core.pagination import PageRequest
+from app.core.permissions import SYSTEM_ACTOR, Actor, Role
+from app.dealers import repository
 from app.dealers.exceptions import (
     DealerNotApproved,
     DealerNotFound,
@@ -23,35 +25,22 @@ from app.dealers.exceptions import (
 )
 from app.dealers.models import Address, ComplianceDoc, Dealer, DealerStatus, StatusChange
 from app.dealers.schemas import CommissionTierIn, DealerAction, DealerCreate, DealerStatusIn
+from app.dealers.transitions import Move, allowed_actions, move_for
 from app.platform_rules import service as platform_rules_service
 from app.users import service as users_service
 
-
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[DealerStatus]
-    target: DealerStatus
-    reason_required: bool = True
+# hook(session, dealer_id, selling): run in the transaction that changes a dealer's status.
+SellingHook = Callable[[Session, str, bool], Awaitable[object]]
+_selling_hooks: list[SellingHook] = []
 
 
-# The dealer state machine: action → (from which states, to which state).
-TRANSITIONS: dict[DealerAction, Transition] = {
-    DealerAction.APPROVE: Transition(
-        frozenset({DealerStatus.PENDING}), DealerStatus.APPROVED, reason_required=False
-    ),
-    DealerAction.SUSPEND: Transition(frozenset({DealerStatus.APPROVED}), DealerStatus.SUSPENDED),
-    DealerAction.BLOCK: Transition(
-        frozenset({DealerStatus.PENDING, DealerStatus.APPROVED, DealerStatus.SUSPENDED}),
-        DealerStatus.BLOCKED,
-    ),
-    DealerAction.REINSTATE: Transition(frozenset({DealerStatus.SUSPENDED}), DealerStatus.APPROVED),
-}
-# Blocks are final unless an ops admin overrides them, with a reason.
-OVERRIDABLE = {(DealerAction.REINSTATE, DealerStatus.BLOCKED)}
+def register_selling_hook(hook: SellingHook) -> None:
+    """Tell `hook` in every status change whether the dealer may now sell (is approved)."""
+    if hook not in _selling_hooks:
+        _selling_hooks.append(hook)
 
 
-def _collection():  # type: ignore[no-untyped-def]
-    return Dealer.get_pymongo_collection()
+# --- reading --------------------------------------------------------------------------
 
 
 def is_selling(dealer: Dealer | None) -> bool:
@@ -59,24 +48,31 @@ def is_selling(dealer: Dealer | None) -> bool:
 
 
 async def get_dealer(dealer_id: str) -> Dealer | None:
-    return await Dealer.get(dealer_id)
+    """Any dealer, whatever its status (for other domains' rules, not for showing)."""
+    return await repository.get_visible(SYSTEM_ACTOR, dealer_id)
 
 
 async def get_dealer_of_user(user_id: str) -> Dealer | None:
-    return await Dealer.find_one(Dealer.user_id == user_id)
+    """Deprecated: use `actor.dealer_id`. Kept while payouts moves off it."""
+    return await repository.get_of_user(user_id)
 
 
 async def dealer_id_of(actor: Actor | None) -> str | None:
-    """The id of the dealer profile a dealer account acts for; None for anyone else."""
+    """Deprecated: use `actor.dealer_id`. Kept while other domains move off it (it still
+    looks the profile up for an actor built without one, as some tests do)."""
     if actor is None or actor.role is not Role.DEALER:
         return None
-    dealer = await get_dealer_of_user(actor.id)
+    if actor.dealer_id:
+        return actor.dealer_id
+    dealer = await repository.get_of_user(actor.id)
     return dealer.id if dealer else None
 
 
 async def require_selling_dealer(actor: Actor) -> Dealer:
     """The caller's own dealer profile, provided it is approved to sell."""
-    dealer = await get_dealer_of_user(actor.id) if actor.role is Role.DEALER else None
+    dealer = None
+    if actor.role is Role.DEALER and actor.dealer_id:
+        dealer = await repository.get_private(actor, actor.dealer_id)
     if not is_selling(dealer):
         raise DealerNotApproved
     assert dealer is not None
@@ -84,26 +80,55 @@ async def require_selling_dealer(actor: Actor) -> Dealer:
 
 
 def can_see_private(actor: Actor | None, dealer: Dealer) -> bool:
-    return actor is not None and (actor.is_admin or actor.id == dealer.user_id)
+    return repository.sees_private(actor, dealer)
 
 
 async def get_visible(actor: Actor | None, dealer_id: str) -> Dealer:
     """Approved dealers are public; others only to their owner and admins."""
-    dealer = await get_dealer(dealer_id)
-    if dealer is None or not (is_selling(dealer) or can_see_private(actor, dealer)):
+    dealer = await repository.get_visible(actor, dealer_id)
+    if dealer is None:
         raise DealerNotFound
     return dealer
 
 
-async def get_owned_or_admin(actor: Actor, dealer_id: str) -> Dealer:
-    dealer = await get_dealer(dealer_id)
-    if dealer is None or not can_see_private(actor, dealer):
+async def get_own(actor: Actor) -> Dealer:
+    """The caller's own dealer profile, whatever its status."""
+    dealer = await repository.get_private(actor, actor.dealer_id) if actor.dealer_id else None
+    if dealer is None:
+        raise DealerNotFound("You have not submitted a dealer profile yet")
+    return dealer
+
+
+async def _managed(actor: Actor, dealer_id: str) -> Dealer:
+    dealer = await repository.get_private(actor, dealer_id)
+    if dealer is None:
         raise DealerNotFound
     return dealer
+
+
+async def list_dealers(
+    actor: Actor, status: DealerStatus | None, page: PageRequest
+) -> tuple[list[Dealer], str | None]:
+    return await repository.page(actor, status, page)
+
+
+async def commission_rate_bps(dealer_id: str) -> int:
+    dealer = await get_dealer(dealer_id)
+    if dealer is None:
+        raise DealerNotFound
+    return await platform_rules_service.commission_rate_bps(dealer.commission_tier)
+
+
+async def tiers_in_use(tiers: Iterable[str]) -> set[str]:
+    """Platform rules' tier usage: the tiers some dealer is still on."""
+    return await repository.tiers_in_use(tiers)
+
+
+# --- changing -------------------------------------------------------------------------
 
 
 async def submit_profile(actor: Actor, data: DealerCreate) -> Dealer:
-    if await get_dealer_of_user(actor.id) is not None:
+    if actor.dealer_id is not None:
         raise DealerProfileExists
     dealer = Dealer(
         user_id=actor.id,
@@ -120,7 +145,7 @@ async def submit_profile(actor: Actor, data: DealerCreate) -> Dealer:
     )
 
     async def work(session: Session) -> Dealer:
-        await dealer.insert(session=session)
+        await repository.insert(session, dealer)
         await users_service.link_dealer_profile(session, actor.id, dealer.id)
         await audit.record(
             session, actor=actor, action="dealer.profile_submitted", subject_type="dealer",
@@ -138,28 +163,20 @@ async def submit_profile(actor: Actor, data: DealerCreate) -> Dealer:
 
 
 async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) -> Dealer:
-    dealer = await get_owned_or_admin(actor, dealer_id)
-    target = _check_transition(actor, dealer, change)
+    dealer = await _managed(actor, dealer_id)
+    target = _check_move(actor, dealer, change)
     entry = StatusChange(
         from_status=dealer.status, to_status=target, action=change.action.value,
         reason=change.reason, by=actor.id, override=change.override,
     )
 
     async def work(session: Session) -> None:
-        result = await _collection().update_one(
-            {"_id": dealer.id, "status": dealer.status.value, "version": dealer.version},
-            {"$set": {"status": target.value, "updated_at": clock.utcnow()},
-             "$push": {"status_history": entry.model_dump(mode="python")},
-             "$inc": {"version": 1}},
-            session=session,
-        )
-        if result.modified_count != 1:
+        if not await repository.change_status(session, dealer, entry):
             raise IllegalDealerTransition("The dealer changed meanwhile; reload and retry")
         if change.action is DealerAction.APPROVE:
             await users_service.activate_account(session, actor, dealer.user_id, "dealer approved")
-        await catalog_service.set_dealer_listing_visibility(
-            session, dealer.id, target is DealerStatus.APPROVED
-        )
+        for hook in _selling_hooks:
+            await hook(session, dealer.id, target is DealerStatus.APPROVED)
         await audit.record(
             session, actor=actor, action=f"dealer.{change.action.value}", subject_type="dealer",
             subject_id=dealer.id, changes={"status": {"from": dealer.status, "to": target}},
@@ -167,40 +184,40 @@ async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) ->
         )
 
     await transaction(work)
-    return await get_owned_or_admin(actor, dealer_id)
+    return await _managed(actor, dealer_id)
 
 
-def _check_transition(actor: Actor, dealer: Dealer, change: DealerStatusIn) -> DealerStatus:
-    transition = TRANSITIONS[change.action]
-    if (change.action, dealer.status) in OVERRIDABLE:
-        if not change.override:
-            raise IllegalDealerTransition(
-                "A blocked dealer can only be reinstated as an ops override",
-                {"from": dealer.status, "override": "required"},
-            )
-        if not actor.has_scope(AdminScope.OPS):
-            raise IllegalDealerTransition("Only ops admins may override a block")
-        if not change.reason:
-            raise ReasonRequired("An override must give a reason")
-        return transition.target
-    if dealer.status not in transition.sources:
+def _check_move(actor: Actor, dealer: Dealer, change: DealerStatusIn) -> DealerStatus:
+    move = move_for(dealer.status, change.action)
+    if move is not None and move.override_by is not None:
+        _check_override(actor, dealer, move, change)
+    elif move is None:
         raise IllegalDealerTransition(
             f"Cannot {change.action.value} a dealer that is {dealer.status.value}",
             {"from": dealer.status, "allowedActions": allowed_actions(dealer.status)},
         )
-    if change.override:
+    elif change.override:
         raise IllegalDealerTransition("No rule refuses this change; it is not an override")
-    if transition.reason_required and not change.reason:
+    elif move.reason_required and not change.reason:
         raise ReasonRequired(f"A reason is required to {change.action.value} a dealer")
-    return transition.target
+    return move.target
 
 
-def allowed_actions(status: DealerStatus) -> list[str]:
-    return [action.value for action, t in TRANSITIONS.items() if status in t.sources]
+def _check_override(actor: Actor, dealer: Dealer, move: Move, change: DealerStatusIn) -> None:
+    # The one override in the table: reinstating a blocked dealer.
+    if not change.override:
+        raise IllegalDealerTransition(
+            "A blocked dealer can only be reinstated as an ops override",
+            {"from": dealer.status, "override": "required"},
+        )
+    if move.override_by is not None and not actor.has_scope(move.override_by):
+        raise IllegalDealerTransition("Only ops admins may override a block")
+    if not change.reason:
+        raise ReasonRequired("An override must give a reason")
 
 
 async def change_commission_tier(actor: Actor, dealer_id: str, change: CommissionTierIn) -> Dealer:
-    dealer = await get_owned_or_admin(actor, dealer_id)
+    dealer = await _managed(actor, dealer_id)
     if not await platform_rules_service.tier_exists(change.tier):
         raise UnknownCommissionTier(
             f"Unknown commission tier '{change.tier}'",
@@ -208,12 +225,7 @@ async def change_commission_tier(actor: Actor, dealer_id: str, change: Commissio
         )
 
     async def work(session: Session) -> None:
-        await _collection().update_one(
-            {"_id": dealer.id},
-            {"$set": {"commission_tier": change.tier, "updated_at": clock.utcnow()},
-             "$inc": {"version": 1}},
-            session=session,
-        )
+        await repository.set_commission_tier(session, dealer.id, change.tier)
         await audit.record(
             session, actor=actor, action="dealer.commission_tier_changed", subject_type="dealer",
             subject_id=dealer.id,
@@ -222,23 +234,4 @@ async def change_commission_tier(actor: Actor, dealer_id: str, change: Commissio
         )
 
     await transaction(work)
-    return await get_owned_or_admin(actor, dealer_id)
-
-
-async def commission_rate_bps(dealer_id: str) -> int:
-    dealer = await get_dealer(dealer_id)
-    if dealer is None:
-        raise DealerNotFound
-    return await platform_rules_service.commission_rate_bps(dealer.commission_tier)
-
-
-async def tiers_in_use(tiers: Iterable[str]) -> set[str]:
-    return set(await _collection().distinct("commission_tier", {"commission_tier": {"$in": list(tiers)}}))
-
-
-async def list_dealers(
-    status: DealerStatus | None, page: PageRequest
-) -> tuple[list[Dealer], str | None]:
-    query: dict[str, Any] = {"status": status.value} if status else {}
-    docs, next_cursor = await paginate(_collection(), query, page)
-    return [Dealer.model_validate(doc) for doc in docs], next_cursor
+    return await _managed(actor, dealer_id)

@@ -1,4 +1,4 @@
-"""Beanie documents of this domain."""
+"""Beanie documents of the platform rules: one versioned document per rule set."""
 
 from datetime import datetime
 from typing import Any

@@ -1,3 +1,5 @@
+"""HTTP only: the admin routes that show and replace the platform rules."""
+
 from fastapi import APIRouter
 
 from app.auth.dependencies import require

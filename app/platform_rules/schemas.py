@@ -1,9 +1,11 @@
+"""The rule sets as the API shows them, with their defaults (absent from the database)."""
+
 from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
-from app.catalog.categories import ProductCategory
 from app.core.schemas import APIModel
+from app.platform_rules.categories import ProductCategory
 
 MAX_PAISE = 10**10
 PaiseAmount = Annotated[StrictInt, Field(ge=0, le=MAX_PAISE)]

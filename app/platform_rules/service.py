@@ -1,16 +1,19 @@
-"""Reading and changing the admin-governed platform rules."""
+"""Reading and changing the admin-governed platform rules.
 
+The bottom of the marketplace: it knows nothing of dealers or the catalogue. A domain that
+assigns commission tiers says which of them it still uses through `register_tier_usage`.
+"""
+
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from app.audit import service as audit
-from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import Conflict
 from app.core.permissions import Actor
-from app.dealers import service as dealers_service
-from app.platform_rules.models import PlatformRule
+from app.platform_rules import repository
 from app.platform_rules.schemas import (
     DEFAULT_COMMISSION_TIERS,
     DEFAULT_PRICING_RULES,
@@ -22,10 +25,19 @@ PRICING = "pricing"
 COMMISSION = "commission"
 RulesT = TypeVar("RulesT", bound=BaseModel)
 
+TierUsage = Callable[[set[str]], Awaitable[set[str]]]
+_tier_usage: list[TierUsage] = []
+
+
+def register_tier_usage(usage: TierUsage) -> None:
+    """`usage(tiers)` answers which of `tiers` are still assigned; those cannot be removed."""
+    if usage not in _tier_usage:
+        _tier_usage.append(usage)
+
 
 async def _load(name: str, model: type[RulesT], default: RulesT) -> RulesT:
-    stored = await PlatformRule.get_pymongo_collection().find_one({"_id": name})
-    return model.model_validate(stored["rules"]) if stored else default
+    stored = await repository.load(name)
+    return model.model_validate(stored) if stored is not None else default
 
 
 async def get_pricing_rules() -> PricingRules:
@@ -54,7 +66,10 @@ async def replace_pricing_rules(actor: Actor, rules: PricingRules) -> PricingRul
 async def replace_commission_tiers(actor: Actor, tiers: CommissionTiers) -> CommissionTiers:
     before = await get_commission_tiers()
     removed = set(before.tiers) - set(tiers.tiers)
-    in_use = await dealers_service.tiers_in_use(removed) if removed else set()
+    in_use: set[str] = set()
+    if removed:
+        for usage in _tier_usage:
+            in_use |= await usage(removed)
     if in_use:
         raise Conflict(
             "Tiers still assigned to dealers cannot be removed", {"tiersInUse": sorted(in_use)}
@@ -69,13 +84,7 @@ async def _replace(
     old, new = _plain(before), _plain(after)
 
     async def work(session: Session) -> None:
-        await PlatformRule.get_pymongo_collection().update_one(
-            {"_id": name},
-            {"$set": {"rules": new, "updated_by": actor.id, "updated_at": clock.utcnow()},
-             "$inc": {"version": 1}},
-            upsert=True,
-            session=session,
-        )
+        await repository.save(session, name, new, actor.id)
         await audit.record(
             session, actor=actor, action=action, subject_type="platform_rules",
             subject_id=name, changes=audit.diff(old, new),

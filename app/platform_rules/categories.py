@@ -1,3 +1,6 @@
+"""The part categories the platform governs: each may carry price bounds in the pricing
+rules, and every product is listed in one."""
+
 from enum import StrEnum
 
 

@@ -1,0 +1,33 @@
+"""Every query on the platform_rules collection: one document per named rule set.
+
+Rule sets are platform-wide (every price and order follows them), so reads take no actor;
+the routes that show or change them require their permissions.
+"""
+
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from app.core import clock
+from app.core.database import Session
+from app.platform_rules.models import PlatformRule
+
+
+def _collection() -> AsyncCollection:
+    return PlatformRule.get_pymongo_collection()
+
+
+async def load(name: str) -> dict[str, Any] | None:
+    """The stored rules of the set `name`, or None when it was never changed."""
+    stored = await _collection().find_one({"_id": name})
+    return stored["rules"] if stored else None
+
+
+async def save(session: Session, name: str, rules: dict[str, Any], actor_id: str) -> None:
+    await _collection().update_one(
+        {"_id": name},
+        {"$set": {"rules": rules, "updated_by": actor_id, "updated_at": clock.utcnow()},
+         "$inc": {"version": 1}},
+        upsert=True,
+        session=session,
+    )
