@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, ReasonRequired
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, Permission, Role
 from app.dealers import service as dealers_service
@@ -23,7 +23,6 @@ from app.payouts.models import (
     mask_account_number,
 )
 from app.payouts.schemas import PayoutAccountCreate, PayoutAccountVerification, VerificationAction
-from app.users.exceptions import ReasonRequired
 
 S = PayoutAccountStatus
 
