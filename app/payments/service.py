@@ -190,7 +190,7 @@ async def apply_capture(
                                                              source, mark_paid=False))
         if applied:
             await refunds.refund(SYSTEM_ACTOR, payment.id, payment.amount,
-                                f"{payable.kind.value} was no longer payable when paid")
+                                 f"{payable.kind.value} was no longer payable when paid")
         return applied
 
 
