@@ -36,8 +36,8 @@ from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
 from app.orders.router import router as orders_router
 from app.payments import tasks as payment_tasks
-from app.payments.payables import refund_when_order_cancelled
 from app.payments.router import router as payments_router
+from app.payments.service import refund_when_order_cancelled
 from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
 from app.platform_rules import service as platform_rules_service

@@ -16,7 +16,7 @@ from app.core.embedded import EmbeddedMongo
 from app.main import create_app
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 from tests.live import LiveServer, WebhookReceiver, receiving_webhooks, running_live
-from tests.payments.stories import Payments
+from tests.payments.factories import Payments
 
 
 def pytest_configure(config: pytest.Config) -> None:

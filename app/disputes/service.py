@@ -50,7 +50,6 @@ from app.disputes.schemas import DisputeAdminUpdate, DisputeCreate
 from app.disputes.transitions import accepts_notes, allowed_actions, move_for
 from app.orders import service as orders_service
 from app.orders.models import Order, OrderStatus
-from app.payments import escrow
 from app.payments import service as payments_service
 from app.payments.models import EscrowStatus, Payment, RefundStatus
 
@@ -178,7 +177,7 @@ async def open_dispute(actor: Actor, data: DisputeCreate) -> DisputeView:
     dispute = Dispute(
         order_id=order.id, payment_id=payment.id, buyer_id=order.buyer_id,
         dealer_id=order.dealer_id, reason=data.reason, details=data.details,
-        open_key=order.id, amount_in_dispute=escrow.held_amount(payment),
+        open_key=order.id, amount_in_dispute=payments_service.held_amount(payment),
         escrow_status_before=payment.escrow_status.value,
     )
     document = {"_id": dispute.id,
@@ -187,7 +186,7 @@ async def open_dispute(actor: Actor, data: DisputeCreate) -> DisputeView:
 
     async def work(session: Session) -> None:
         await _collection().insert_one(dict(document), session=session)
-        await escrow.freeze_for_dispute(session, payment.id)
+        await payments_service.freeze_for_dispute(session, payment.id)
         escrow_change = {"from": payment.escrow_status, "to": EscrowStatus.DISPUTED}
         await audit.record(
             session, actor=actor, action="dispute.opened", subject_type="dispute",
@@ -354,7 +353,7 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
             f"The escrow is {payment.escrow_status.value}, not frozen for this dispute",
             {"escrowStatus": payment.escrow_status.value},
         )
-    held = escrow.held_amount(payment)
+    held = payments_service.held_amount(payment)
     refund, release = _amounts(data, held)
     record = ResolutionRecord(
         resolution=data.resolution, note=data.note, decided_by=actor.id, decided_at=clock.utcnow(),
@@ -411,15 +410,15 @@ async def _refund_step(actor: Actor, dispute: Dispute) -> Dispute:
     record = dispute.resolution
     assert record is not None and record.refund_id is not None
     reason = f"Dispute {dispute.id} ({record.resolution.value}): {record.note}"
-    refund = await escrow.refund(actor, dispute.payment_id, record.refund_amount, reason,
-                                 resolution=True, refund_id=record.refund_id)
+    refund = await payments_service.refund(actor, dispute.payment_id, record.refund_amount,
+                                           reason, resolution=True, refund_id=record.refund_id)
     if refund.status is not RefundStatus.FAILED:
         return dispute
     dispute = await _next_refund_attempt(dispute)
     record = dispute.resolution
     assert record is not None and record.refund_id is not None
-    await escrow.refund(actor, dispute.payment_id, record.refund_amount, reason,
-                        resolution=True, refund_id=record.refund_id)
+    await payments_service.refund(actor, dispute.payment_id, record.refund_amount, reason,
+                                  resolution=True, refund_id=record.refund_id)
     return dispute
 
 
@@ -443,7 +442,7 @@ async def _release_step(actor: Actor, dispute: Dispute) -> Payment:
     payment = await payments_service.get_payment(dispute.payment_id)
     if payment.escrow_status is EscrowStatus.RELEASED:
         return payment
-    held = escrow.held_amount(payment)
+    held = payments_service.held_amount(payment)
     if held != record.release_amount:
         raise IllegalDisputeTransition(
             "The escrow does not hold what the decision releases; nothing was released",
@@ -451,7 +450,8 @@ async def _release_step(actor: Actor, dispute: Dispute) -> Payment:
              "escrowStatus": payment.escrow_status.value},
         )
     try:
-        outcome = await escrow.release(actor, payment.id, reason=record.note, resolution=True)
+        outcome = await payments_service.release(actor, payment.id, reason=record.note,
+                                                 resolution=True)
     except IllegalTransition:
         payment = await payments_service.get_payment(dispute.payment_id)
         if payment.escrow_status is EscrowStatus.RELEASED:

@@ -8,7 +8,7 @@ from app.core import clock
 from app.core.database import Session
 from app.core.permissions import Actor
 from app.orders import service as orders_service
-from app.orders.models import Order, OrderStatus
+from app.orders.models import OrderStatus
 from app.payments.models import PayableType
 
 
@@ -83,10 +83,3 @@ PAYABLES: dict[PayableType, Payable] = {PayableType.ORDER: OrderPayable()}
 def payable_of(kind: PayableType) -> Payable:
     return PAYABLES[kind]
 
-
-async def refund_when_order_cancelled(session: Session, order: Order) -> None:
-    """Orders' cancellation hook: a paid order's escrow goes back to the buyer."""
-    from app.payments import escrow
-
-    if order.payment_id:
-        await escrow.refund_cancelled_order(session, order.payment_id)

@@ -9,7 +9,7 @@ from app.core.idempotency import IdempotencyKey, run_once
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
-from app.payments import escrow, service
+from app.payments import service
 from app.payments.gateway_access import gateway
 from app.payments.ledger import service as ledger
 from app.payments.models import EscrowStatus, PaymentStatus
@@ -104,7 +104,7 @@ async def release_payment(
     body = body or ReleaseIn()
 
     async def work() -> tuple[int, Envelope[PaymentRead]]:
-        outcome = await escrow.release(actor, payment_id, override=body.override,
+        outcome = await service.release(actor, payment_id, override=body.override,
                                        reason=body.reason)
         if not outcome.executed:
             return 202, ok(PaymentRead.of(outcome.payment),
@@ -119,7 +119,7 @@ async def hold_payment(
     payment_id: PaymentId, body: HoldIn, actor: require(Permission.ESCROW_HOLD)
 ) -> Envelope[PaymentRead]:
     """Place or lift a manual hold on held escrow (finance)."""
-    payment = await escrow.set_hold(actor, payment_id, body.hold, body.reason)
+    payment = await service.set_hold(actor, payment_id, body.hold, body.reason)
     return ok(PaymentRead.of(payment), "Hold placed" if body.hold else "Hold lifted")
 
 
@@ -135,7 +135,7 @@ async def refund_payment(
     refund_id = "rfd_" + hashlib.sha256(f"{actor.id}:{payment_id}:{key}".encode()).hexdigest()[:24]
 
     async def work() -> tuple[int, Envelope[RefundRead]]:
-        refund = await escrow.refund(actor, payment_id, body.amount, body.reason,
+        refund = await service.refund(actor, payment_id, body.amount, body.reason,
                                      refund_id=refund_id)
         return 201, ok(RefundRead.model_validate(refund), "Refund issued")
 

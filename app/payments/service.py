@@ -1,9 +1,11 @@
-"""Taking payments into escrow: creation, verification, webhooks, reconciliation, reads."""
+"""Taking payments into escrow: creation, verification, webhooks, reconciliation, reads.
+
+Other domains (and the router) reach payments only through this module, which also exposes
+the escrow use cases: release, holds and dispute freezes, refunds."""
 
 import logging
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.alerts import service as alerts
@@ -13,10 +15,12 @@ from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
-from app.core.pagination import PageRequest, paginate
-from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
+from app.core.pagination import PageRequest
+from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
-from app.payments import commission, escrow
+from app.orders.models import Order
+from app.payments import commission, outcomes, refunds, repository
+from app.payments.changes import change_payment
 from app.payments.exceptions import (
     AlreadyPaid,
     GatewayDown,
@@ -29,53 +33,38 @@ from app.payments.gateway.base import GatewayPayment, GatewayPaymentStatus
 from app.payments.gateway.exceptions import GatewayError, GatewayUnavailable
 from app.payments.gateway.webhooks import WebhookEvent, parse_webhook_event
 from app.payments.gateway_access import gateway
+from app.payments.holds import freeze_for_dispute as freeze_for_dispute
+from app.payments.holds import set_hold as set_hold
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
-from app.payments.models import (
-    EscrowStatus,
-    GatewayEvent,
-    PayableType,
-    Payment,
-    PaymentStatus,
-)
+from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus
 from app.payments.payables import payable_of
+from app.payments.refunds import refund as refund
+from app.payments.release import ReleaseOutcome as ReleaseOutcome
+from app.payments.release import release as release
+from app.payments.transitions import CAPTURABLE
+from app.payments.transitions import held_amount as held_amount
 
 log = logging.getLogger(__name__)
-OPEN_STATUSES = (PaymentStatus.CREATED.value, PaymentStatus.CAPTURED.value,
-                 PaymentStatus.PARTIALLY_REFUNDED.value, PaymentStatus.REFUNDED.value)
-
-
-def collection() -> AsyncCollection:
-    """The payments collection, for this domain's escrow and dispute modules."""
-    return Payment.get_pymongo_collection()
 
 
 async def get_payment(payment_id: str) -> Payment:
-    payment = await Payment.get(payment_id)
+    """A payment by id (system scope), or 404."""
+    return await repository.get_existing(payment_id)
+
+
+async def get_visible(actor: Actor, payment_id: str) -> Payment:
+    """The payer, the payee dealer and admins see a payment; anyone else gets 404."""
+    payment = await repository.get_visible(actor, payment_id)
     if payment is None:
         raise PaymentNotFound
     return payment
 
 
-async def get_visible(actor: Actor, payment_id: str) -> Payment:
-    """The payer, the payee dealer and admins see a payment; anyone else gets 404."""
-    payment = await Payment.get(payment_id)
-    if payment is None or not await _may_see(actor, payment):
-        raise PaymentNotFound
-    return payment
-
-
-async def _may_see(actor: Actor, payment: Payment) -> bool:
-    if actor.can(Permission.PAYMENTS_READ_ALL) or actor.id == payment.payer_id:
-        return True
-    return await dealers_service.dealer_id_of(actor) == payment.payee_id
-
-
-async def open_payment_for(payable_type: PayableType, payable_id: str) -> Payment | None:
-    return await Payment.find_one(
-        {"payable_type": payable_type.value, "payable_id": payable_id,
-         "status": {"$in": list(OPEN_STATUSES)}}
-    )
+async def refund_when_order_cancelled(session: Session, order: Order) -> None:
+    """Orders' cancellation hook: a paid order's escrow goes back to the buyer."""
+    if order.payment_id:
+        await refunds.refund_cancelled_order(session, order.payment_id)
 
 
 # --- creation --------------------------------------------------------------------------
@@ -85,7 +74,7 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
     """Validate the order, keep its stock reserved, and open a gateway order for its total."""
     payable = payable_of(PayableType.ORDER)
     terms = await payable.terms_for_payment(actor, order_id)
-    existing = await open_payment_for(PayableType.ORDER, order_id)
+    existing = await repository.open_payment_for(PayableType.ORDER, order_id)
     if existing is not None and existing.status is not PaymentStatus.CREATED:
         raise AlreadyPaid
     minutes = settings().escrow.payment_reservation_minutes
@@ -110,7 +99,7 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
     payment.gateway_order_id = gateway_order.id
 
     async def work(session: Session) -> Payment:
-        await payment.insert(session=session)
+        await repository.insert(session, payment)
         await payable.keep_reserved(session, order_id, minutes)
         await audit.record(
             session, actor=actor, action="payment.created", subject_type="payment",
@@ -124,7 +113,7 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
         return await transaction(work)
     except DuplicateKeyError:
         # A concurrent start for the same order won; its payment is the one to pay.
-        winner = await open_payment_for(PayableType.ORDER, order_id)
+        winner = await repository.open_payment_for(PayableType.ORDER, order_id)
         if winner is None:
             raise
         return winner
@@ -148,7 +137,7 @@ async def _gateway_call(call: Any) -> Any:
 async def verify_checkout(
     actor: Actor | None, gateway_order_id: str, gateway_payment_id: str, signature: str
 ) -> Payment:
-    payment = await Payment.find_one(Payment.gateway_order_id == gateway_order_id)
+    payment = await repository.find_by_gateway_order(gateway_order_id)
     if payment is None:
         raise PaymentNotFound
     if not gateway().verify_payment_signature(payment.gateway_order_id, gateway_payment_id,
@@ -188,7 +177,7 @@ async def apply_capture(
     """Record a confirmed capture once: payment captured, escrow held, order paid, ledger
     gateway clearing → escrow. Returns False when it had already been applied."""
     payment = await get_payment(payment_id)
-    if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
+    if payment.status not in CAPTURABLE:
         return False
     payable = payable_of(payment.payable_type)
     try:
@@ -200,8 +189,8 @@ async def apply_capture(
         applied = await transaction(lambda session: _capture(session, payment, captured, actor,
                                                              source, mark_paid=False))
         if applied:
-            await escrow.refund(SYSTEM_ACTOR, payment.id, payment.amount,
-                                f"{payable.kind.value} was no longer payable when paid")
+            await refunds.refund(SYSTEM_ACTOR, payment.id, payment.amount,
+                                 f"{payable.kind.value} was no longer payable when paid")
         return applied
 
 
@@ -210,17 +199,19 @@ async def _capture(
     mark_paid: bool,
 ) -> bool:
     now = clock.utcnow()
-    result = await collection().update_one(
-        {"_id": payment.id, "status": {"$in": [PaymentStatus.CREATED.value,
-                                                PaymentStatus.FAILED.value]}},
-        {"$set": {"status": PaymentStatus.CAPTURED.value, "escrow_status": EscrowStatus.HELD.value,
-                  "gateway_payment_id": captured.id, "amount_captured": captured.amount,
-                  "captured_at": now, "updated_at": now, "failure_reason": None},
-         "$unset": {"awaiting_capture_of": ""},
-         "$inc": {"version": 1}},
-        session=session,
+    applied = await change_payment(
+        session, actor, payment,
+        guard={"status": {"$in": [s.value for s in CAPTURABLE]}},
+        fields={"status": PaymentStatus.CAPTURED.value, "escrow_status": EscrowStatus.HELD.value,
+                "gateway_payment_id": captured.id, "amount_captured": captured.amount,
+                "captured_at": now, "failure_reason": None},
+        unset=("awaiting_capture_of",),
+        action="payment.captured",
+        changes={"status": {"from": payment.status, "to": PaymentStatus.CAPTURED},
+                 "escrowStatus": {"from": payment.escrow_status, "to": EscrowStatus.HELD}},
+        metadata={"amount": captured.amount, "gatewayPaymentId": captured.id, "via": source},
     )
-    if result.modified_count != 1:
+    if not applied:
         return False
     await ledger.post(
         session, key=f"capture:{payment.id}", kind="capture", actor=actor,
@@ -231,39 +222,21 @@ async def _capture(
     )
     if mark_paid:
         await payable_of(payment.payable_type).mark_paid(session, payment.payable_id, payment.id)
-    await audit.record(
-        session, actor=actor, action="payment.captured", subject_type="payment",
-        subject_id=payment.id,
-        changes={"status": {"from": payment.status, "to": PaymentStatus.CAPTURED},
-                 "escrowStatus": {"from": payment.escrow_status, "to": EscrowStatus.HELD}},
-        metadata={"amount": captured.amount, "gatewayPaymentId": captured.id, "via": source},
-    )
     return True
 
 
 async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) -> bool:
     """Forward-only: a failure never undoes a capture; it only closes a `created` payment."""
 
-    async def work(session: Session) -> bool:
-        result = await collection().update_one(
-            {"_id": payment.id, "status": PaymentStatus.CREATED.value},
-            {"$set": {"status": PaymentStatus.FAILED.value, "updated_at": clock.utcnow(),
-                      "failure_reason": failed.error_description or "payment failed"},
-             "$unset": {"awaiting_capture_of": ""},
-             "$inc": {"version": 1}},
-            session=session,
-        )
-        if result.modified_count != 1:
-            return False
-        await audit.record(
-            session, actor=actor, action="payment.failed", subject_type="payment",
-            subject_id=payment.id,
-            changes={"status": {"from": PaymentStatus.CREATED, "to": PaymentStatus.FAILED}},
-            metadata={"gatewayPaymentId": failed.id, "error": failed.error_description},
-        )
-        return True
-
-    return await transaction(work)
+    return await transaction(lambda session: change_payment(
+        session, actor, payment, guard={"status": PaymentStatus.CREATED.value},
+        fields={"status": PaymentStatus.FAILED.value,
+                "failure_reason": failed.error_description or "payment failed"},
+        unset=("awaiting_capture_of",),
+        action="payment.failed",
+        changes={"status": {"from": PaymentStatus.CREATED, "to": PaymentStatus.FAILED}},
+        metadata={"gatewayPaymentId": failed.id, "error": failed.error_description},
+    ))
 
 
 # --- webhooks --------------------------------------------------------------------------
@@ -280,23 +253,21 @@ async def receive_webhook(raw_body: bytes, signature: str | None, event_id: str 
         raise InvalidSignature("Webhook signature verification failed")
     if not event_id:
         raise InvalidSignature("X-Razorpay-Event-Id is required")
-    if await GatewayEvent.get(event_id) is not None:
+    if await repository.event_applied(event_id):
         return "duplicate"
     try:
         event = parse_webhook_event(raw_body, event_id)
     except GatewayError as error:
         raise InvalidSignature(f"Unreadable webhook: {error.description}") from None
     outcome = await _apply_event(event)
-    try:
-        await GatewayEvent(id=event_id, event=event.event, outcome=outcome).insert()
-    except DuplicateKeyError:
+    if not await repository.record_event(event_id, event.event, outcome):
         return "duplicate"
     return outcome
 
 
 async def _apply_event(event: WebhookEvent) -> str:
     if event.event in ("payment.captured", "payment.failed") and event.payment:
-        payment = await Payment.find_one(Payment.gateway_order_id == event.payment.order_id)
+        payment = await repository.find_by_gateway_order(event.payment.order_id)
         if payment is None:
             return "unknown_payment"
         if event.event == "payment.failed":
@@ -312,7 +283,7 @@ async def _apply_event(event: WebhookEvent) -> str:
         applied = await apply_capture(payment.id, event.payment, SYSTEM_ACTOR, source="webhook")
         return "captured" if applied else "already_captured"
     if event.event in ("refund.processed", "refund.failed") and event.refund:
-        return await escrow.apply_refund_outcome(event.refund)
+        return await outcomes.apply_refund_outcome(event.refund)
     return "ignored"
 
 
@@ -338,25 +309,10 @@ async def reconcile(payment: Payment) -> str:
 async def list_payments(
     actor: Actor, page: PageRequest, filters: dict[str, Any]
 ) -> tuple[list[Payment], str | None]:
-    query = {key: value for key, value in filters.items() if value is not None}
-    if not actor.can(Permission.PAYMENTS_READ_ALL):
-        own: list[dict[str, Any]] = [{"payer_id": actor.id}]
-        if dealer_id := await dealers_service.dealer_id_of(actor):
-            own.append({"payee_id": dealer_id})
-        query = {"$and": [query, {"$or": own}]}
-    docs, next_cursor = await paginate(collection(), query, page)
-    return [Payment.model_validate(doc) for doc in docs], next_cursor
+    """The payments `actor` may see (payer, payee dealer, admins: all), filtered."""
+    return await repository.list_visible(actor, page, filters)
 
 
 async def escrow_expectations() -> dict[str, int]:
     """Payment id → what its escrow account should hold, for the ledger verifier."""
-    expected: dict[str, int] = {}
-    cursor = collection().find(
-        {"amount_captured": {"$gt": 0}},
-        {"amount_captured": 1, "amount_released": 1, "refunded_from_escrow": 1},
-    )
-    async for doc in cursor:
-        expected[doc["_id"]] = (
-            doc["amount_captured"] - doc["amount_released"] - doc["refunded_from_escrow"]
-        )
-    return expected
+    return await repository.escrow_expectations()

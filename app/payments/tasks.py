@@ -6,12 +6,18 @@ from app.alerts import service as alerts
 from app.alerts.models import AlertKind
 from app.core import clock
 from app.core.config import Settings, settings
+from app.core.errors import IllegalTransition
 from app.core.jobs import PeriodicJob
-from app.payments import escrow
+from app.core.permissions import SYSTEM_ACTOR
+from app.payments import refunds, repository
 from app.payments import service as payments
-from app.payments.models import Payment, PaymentStatus
+from app.payments.exceptions import GatewayRefused, ReleaseNeedsAnotherApprover
+from app.payments.payables import payable_of
+from app.payments.release import release
 
 SLA_BATCH = 100
+RELEASE_BATCH = 100
+REFUND_BATCH = 50
 
 
 async def enforce_payment_slas() -> bool:
@@ -20,10 +26,7 @@ async def enforce_payment_slas() -> bool:
     now = clock.utcnow()
     config = settings().escrow
     stuck_before = now - timedelta(minutes=config.payment_stuck_after_minutes)
-    stuck = await Payment.find(
-        {"status": PaymentStatus.CREATED.value, "created_at": {"$lte": stuck_before}}
-    ).sort("created_at").limit(SLA_BATCH).to_list()
-    for payment in stuck:
+    for payment in await repository.created_before(stuck_before, SLA_BATCH):
         if await payments.reconcile(payment) == "pending":
             await alerts.raise_alert(
                 AlertKind.PAYMENT_STUCK, "payment", payment.id,
@@ -31,11 +34,7 @@ async def enforce_payment_slas() -> bool:
                 {"amount": payment.amount, "gatewayOrderId": payment.gateway_order_id},
             )
     overdue_before = now - timedelta(days=config.held_sla_days)
-    overdue = await Payment.find(
-        {"escrow_status": {"$in": [s.value for s in escrow.HOLDING]},
-         "captured_at": {"$lte": overdue_before}}
-    ).limit(SLA_BATCH).to_list()
-    for payment in overdue:
+    for payment in await repository.holding_captured_before(overdue_before, SLA_BATCH):
         await alerts.raise_alert(
             AlertKind.ESCROW_OVERDUE, "payment", payment.id,
             f"Escrow of {payment.id} has been {payment.escrow_status.value} past its SLA",
@@ -44,16 +43,46 @@ async def enforce_payment_slas() -> bool:
     return False
 
 
+async def release_due_payments(limit: int = RELEASE_BATCH) -> int:
+    """Release escrow whose delivery was confirmed more than the dispute window ago."""
+    window = timedelta(days=settings().escrow.dispute_window_days)
+    now = clock.utcnow()
+    released = 0
+    for payment_id in await repository.held_ids_captured_before(now - window, limit):
+        payment = await repository.get_existing(payment_id)
+        fulfilment = await payable_of(payment.payable_type).fulfilment(payment.payable_id)
+        if not (fulfilment.delivered and fulfilment.delivered_at
+                and fulfilment.delivered_at <= now - window):
+            continue
+        try:
+            outcome = await release(SYSTEM_ACTOR, payment.id)
+        except (IllegalTransition, ReleaseNeedsAnotherApprover):
+            continue
+        released += outcome.executed
+    return released
+
+
 async def release_due_escrow() -> bool:
-    await escrow.release_due_payments()
+    await release_due_payments()
     return False
+
+
+async def dispatch_pending_refunds(limit: int = REFUND_BATCH) -> bool:
+    """Send reserved refunds the gateway has not acknowledged yet; True when more may wait."""
+    pending = await repository.unsent_refunds(limit)
+    for record in pending:
+        try:
+            await refunds.dispatch_refund(record.id)
+        except GatewayRefused:
+            continue
+    return len(pending) == limit
 
 
 def jobs(config: Settings) -> list[PeriodicJob]:
     interval = config.escrow.job_interval_seconds
     return [
-        PeriodicJob("refund-dispatch", escrow.dispatch_pending_refunds, interval=5,
-                    wake=escrow.refunds_reserved),
+        PeriodicJob("refund-dispatch", dispatch_pending_refunds, interval=5,
+                    wake=refunds.refunds_reserved),
         PeriodicJob("escrow-auto-release", release_due_escrow, interval=interval),
         PeriodicJob("payment-sla", enforce_payment_slas, interval=interval),
     ]

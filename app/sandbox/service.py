@@ -2,47 +2,32 @@
 buyer, and the webhook events each change causes (returned, for the caller to deliver)."""
 
 import json
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app.payments.gateway.signatures import payment_signature
 from app.sandbox.errors import RazorpayApiError, invalid, no_such_id, not_allowed
+from app.sandbox.rules import (
+    CAPTURE_FIELDS,
+    FAILED_PAYMENT_FIELDS,
+    IDEMPOTENCY_KEY,
+    ORDER_FIELDS,
+    PAYMENT_EVENTS,
+    REFUND_EVENTS,
+    REFUND_FIELDS,
+    amount_of,
+    collection,
+    fee_of,
+    notes_of,
+    public,
+    refuse_unknown,
+)
 from app.sandbox.store import Entity, RefundKey, SandboxStore, WebhookEventRecord
 from app.sandbox.webhooks import WebhookDispatcher, now_ts, random_id
 
 CheckoutOutcome = Literal["success", "failure", "authorized"]
 RefundOutcome = Literal["processed", "failed"]
-
-ORDER_FIELDS = {
-    "amount", "currency", "receipt", "notes", "payment_capture", "partial_payment",
-    "first_payment_min_amount",
-}
-REFUND_FIELDS = {"amount", "speed", "notes", "receipt"}
-CAPTURE_FIELDS = {"amount", "currency"}
-MIN_AMOUNT = 100
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{10,}$")
-
-PAYMENT_EVENTS = {"payment.authorized", "payment.captured", "payment.failed", "order.paid"}
-REFUND_EVENTS = {"refund.created", "refund.processed", "refund.failed"}
-FAILED_PAYMENT_FIELDS = {
-    "error_code": "BAD_REQUEST_ERROR",
-    "error_description": "Payment failed",
-    "error_source": "customer",
-    "error_step": "payment_authorization",
-    "error_reason": "payment_failed",
-}
-
-
-def public(entity: Entity) -> Entity:
-    """The entity as Razorpay shows it: without the sandbox's own `_`-prefixed fields."""
-    return {key: value for key, value in entity.items() if not key.startswith("_")}
-
-
-def collection(entities: list[Entity]) -> Entity:
-    return {"entity": "collection", "count": len(entities), "items": [public(e) for e in entities]}
-
 
 @dataclass
 class CheckoutResult:
@@ -58,46 +43,6 @@ class CheckoutResult:
             reason="payment_failed",
             metadata={"order_id": self.order["id"], "payment_id": self.payment["id"]},
         )
-
-
-def _amount(value: Any, name: str = "amount") -> int:
-    if value is None:
-        raise invalid(f"The {name} field is required.", name)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(f"The {name} must be an integer.", name)
-    if value < MIN_AMOUNT:
-        raise invalid(f"The {name} must be atleast INR 1.00", name)
-    return value
-
-
-def _notes(value: Any) -> dict[str, str] | list[Any]:
-    if value is None or value == []:
-        return []
-    if not isinstance(value, dict):
-        raise invalid("The notes field must be an object.", "notes")
-    if len(value) > 15:
-        raise invalid("Number of fields in notes should be less than or equal to 15", "notes")
-    notes: dict[str, str] = {}
-    for key, item in value.items():
-        if not isinstance(item, str | int | float) or isinstance(item, bool) or len(str(item)) > 256:
-            raise invalid("Notes values must be strings of at most 256 characters.", "notes")
-        notes[str(key)] = str(item)
-    return notes or []
-
-
-def _refuse_unknown(body: dict[str, Any], allowed: set[str]) -> None:
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise invalid(f"{', '.join(extra)} is/are not required and should not be sent", extra[0])
-
-
-def _fee(amount: int) -> tuple[int, int]:
-    """Razorpay's fee (2% plus 18% GST on it), returned as (fee including tax, tax)."""
-    base = (amount * 2 + 50) // 100
-    tax = (base * 18 + 50) // 100
-    return base + tax, tax
 
 
 class RazorpaySandbox:
@@ -125,8 +70,8 @@ class RazorpaySandbox:
     # --- Razorpay REST (v1) ---------------------------------------------------------------
 
     async def create_order(self, body: dict[str, Any]) -> Entity:
-        _refuse_unknown(body, ORDER_FIELDS)
-        amount = _amount(body.get("amount"))
+        refuse_unknown(body, ORDER_FIELDS)
+        amount = amount_of(body.get("amount"))
         currency = body.get("currency")
         if currency is None:
             raise invalid("The currency field is required.", "currency")
@@ -149,7 +94,7 @@ class RazorpaySandbox:
             "offer_id": None,
             "status": "created",
             "attempts": 0,
-            "notes": _notes(body.get("notes")),
+            "notes": notes_of(body.get("notes")),
             "created_at": now_ts(),
             "_payment_capture": capture in (1, True, "1"),
         }
@@ -167,8 +112,8 @@ class RazorpaySandbox:
         return public(await self._payment(payment_id))
 
     async def capture(self, payment_id: str, body: dict[str, Any]) -> tuple[Entity, list[WebhookEventRecord]]:
-        _refuse_unknown(body, CAPTURE_FIELDS)
-        amount = _amount(body.get("amount"))
+        refuse_unknown(body, CAPTURE_FIELDS)
+        amount = amount_of(body.get("amount"))
         async with self.store.locked():
             payment = await self._payment(payment_id)
             if payment["status"] in ("captured", "refunded"):
@@ -194,8 +139,8 @@ class RazorpaySandbox:
     async def refund(
         self, payment_id: str, body: dict[str, Any], idempotency_key: str | None
     ) -> tuple[Entity, list[WebhookEventRecord]]:
-        _refuse_unknown(body, REFUND_FIELDS)
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        refuse_unknown(body, REFUND_FIELDS)
+        if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise invalid("The idempotency key is invalid.", "X-Refund-Idempotency")
         fingerprint = json.dumps({"payment_id": payment_id, "body": body}, sort_keys=True)
         async with self.store.locked():
@@ -214,7 +159,7 @@ class RazorpaySandbox:
             remaining = payment["amount"] - payment["amount_refunded"]
             if remaining <= 0:
                 raise not_allowed("The payment has been fully refunded already")
-            amount = _amount(body.get("amount", remaining))
+            amount = amount_of(body.get("amount", remaining))
             if amount > remaining:
                 raise invalid("The total refund amount is greater than the refund payment amount", "amount")
             speed = body.get("speed", "normal")
@@ -226,7 +171,7 @@ class RazorpaySandbox:
                 "amount": amount,
                 "currency": payment["currency"],
                 "payment_id": payment_id,
-                "notes": _notes(body.get("notes")),
+                "notes": notes_of(body.get("notes")),
                 "receipt": body.get("receipt"),
                 "acquirer_data": {"arn": None},
                 "created_at": now_ts(),
@@ -404,7 +349,7 @@ class RazorpaySandbox:
 
     @staticmethod
     def _mark_captured(payment: Entity) -> None:
-        fee, tax = _fee(payment["amount"])
+        fee, tax = fee_of(payment["amount"])
         payment.update(status="captured", captured=True, fee=fee, tax=tax)
 
     @staticmethod

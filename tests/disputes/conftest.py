@@ -2,7 +2,7 @@
 import pytest
 
 from tests.disputes.stories import Disputes
-from tests.payments.stories import Payments
+from tests.payments.factories import Payments
 
 
 @pytest.fixture

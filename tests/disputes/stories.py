@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from tests.helpers import Account
-from tests.payments.stories import Payments, Purchase, idem
+from tests.payments.factories import Payments, Purchase, idem
 
 DETAILS = "The phone screen arrived cracked across the top corner."
 

@@ -2,7 +2,7 @@
 
 from tests.disputes.stories import Disputes
 from tests.helpers import assert_error, field_errors
-from tests.payments.stories import Payments
+from tests.payments.factories import Payments
 
 
 async def test_buyer_and_dealer_add_notes_and_read_them(pay: Payments, disputes: Disputes):

@@ -7,7 +7,7 @@ import pytest
 from tests.disputes.stories import Disputes
 from tests.helpers import assert_error, field_errors
 from tests.orders import factories as order_factories
-from tests.payments.stories import Payments, escrow_of
+from tests.payments.factories import Payments, escrow_of
 
 
 async def test_buyer_disputes_a_delivered_order_and_the_escrow_is_frozen(

@@ -10,7 +10,7 @@ from app.payments.ledger import accounts
 from app.payments.models import Refund, RefundStatus
 from tests.disputes.stories import Disputes
 from tests.helpers import assert_error, field_errors
-from tests.payments.stories import Payments, Purchase, balance, escrow_of
+from tests.payments.factories import Payments, Purchase, balance, escrow_of
 
 
 async def disputed(pay: Payments, disputes: Disputes, b2c: int = 60_000) -> tuple[Purchase, dict]:

@@ -5,7 +5,7 @@ import asyncio
 from app.payments.ledger import accounts
 from tests.helpers import eventually
 from tests.orders import factories as order_factories
-from tests.payments.stories import Payments, balance, escrow_of
+from tests.payments.factories import Payments, balance, escrow_of
 
 
 async def test_release_before_delivery_is_409_and_changes_nothing(pay: Payments):

@@ -4,7 +4,7 @@
 
 from app.payments.ledger import accounts
 from tests.orders import factories as order_factories
-from tests.payments.stories import Payments, balance, escrow_of, idem
+from tests.payments.factories import Payments, balance, escrow_of, idem
 from tests.payouts import stories as payout_stories
 
 

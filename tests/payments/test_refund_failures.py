@@ -3,7 +3,7 @@
 from app.payments.ledger import accounts
 from tests.helpers import eventually
 from tests.orders import factories as order_factories
-from tests.payments.stories import Payments, balance, escrow_of
+from tests.payments.factories import Payments, balance, escrow_of
 
 
 async def _pending_refund(pay: Payments, amount: int = 10_000):

@@ -4,7 +4,7 @@
 import pytest
 
 from app.payments import tasks
-from tests.payments.stories import Payments, escrow_of
+from tests.payments.factories import Payments, escrow_of
 
 IMMEDIATE = {"payment_stuck_after_minutes": 0, "dispute_window_days": 0,
              "held_sla_days": 0, "job_interval_seconds": 3600}

@@ -7,8 +7,8 @@ from typing import Any
 from app.core.database import Session
 from app.core.errors import Conflict
 from app.core.permissions import Actor
-from app.payments.ledger import accounts
-from app.payments.ledger.models import AccountBalance, Entry, LedgerEntry, LedgerTransaction
+from app.payments.ledger import accounts, repository
+from app.payments.ledger.models import Entry, LedgerTransaction
 
 
 @dataclass(frozen=True)
@@ -62,19 +62,7 @@ async def post(
         id=key, kind=kind, entries=entries, payment_id=payment_id, recipient_id=recipient_id,
         actor_id=actor.id, memo=memo, metadata=metadata or {},
     )
-    document = transaction.model_dump(exclude={"id", "revision_id"})
-    await LedgerTransaction.get_pymongo_collection().insert_one(
-        {"_id": key, **document}, session=session
-    )
-    await LedgerEntry.get_pymongo_collection().insert_many(
-        [
-            {"_id": f"{key}#{index}", "transaction_id": key, "account": entry.account,
-             "amount": entry.amount, "recipient_id": recipient_id,
-             "created_at": transaction.created_at}
-            for index, entry in enumerate(entries)
-        ],
-        session=session,
-    )
+    await repository.insert_transaction(session, transaction)
     for entry in entries:
         if accounts.is_constrained(entry.account):
             await _move_cached_balance(session, entry.account, entry.amount)
@@ -82,18 +70,10 @@ async def post(
 
 
 async def _move_cached_balance(session: Session, account: str, amount: int) -> None:
-    balances = AccountBalance.get_pymongo_collection()
     if amount > 0:
-        await balances.update_one(
-            {"_id": account}, {"$inc": {"balance": amount}}, upsert=True, session=session
-        )
+        await repository.credit_cached_balance(session, account, amount)
         return
-    result = await balances.update_one(
-        {"_id": account, "balance": {"$gte": -amount}},
-        {"$inc": {"balance": amount}},
-        session=session,
-    )
-    if result.modified_count != 1:
+    if not await repository.debit_cached_balance(session, account, -amount):
         raise InsufficientBalance(
             f"Ledger account {account} holds less than {-amount} paise",
             {"account": account, "needed": -amount},
@@ -101,46 +81,26 @@ async def _move_cached_balance(session: Session, account: str, amount: int) -> N
 
 
 async def already_posted(key: str) -> LedgerTransaction | None:
-    return await LedgerTransaction.get(key)
+    return await repository.get_transaction(key)
 
 
 async def balance(account: str, session: Session | None = None) -> int:
     """Derived from the entries themselves, never from a cache."""
-    pipeline = [{"$match": {"account": account}},
-                {"$group": {"_id": None, "total": {"$sum": "$amount"}}}]
-    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline, session=session)
-    rows = await cursor.to_list()
-    return int(rows[0]["total"]) if rows else 0
+    return await repository.balance(account, session)
 
 
 async def balances(account_names: Sequence[str]) -> dict[str, int]:
-    pipeline = [{"$match": {"account": {"$in": list(account_names)}}},
-                {"$group": {"_id": "$account", "total": {"$sum": "$amount"}}}]
-    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
-    found = {row["_id"]: int(row["total"]) for row in await cursor.to_list()}
+    found = await repository.sums_by("account", {"account": {"$in": list(account_names)}})
     return {name: found.get(name, 0) for name in account_names}
 
 
 async def pending_escrow(recipient_id: str) -> int:
     """Money captured for `recipient_id` and still held in escrow (not released or refunded)."""
-    pipeline = [
-        {"$match": {"recipient_id": recipient_id,
-                    "account": {"$regex": f"^{accounts.ESCROW_PREFIX}"}}},
-        {"$group": {"_id": None, "total": {"$sum": "$amount"}}},
-    ]
-    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
-    rows = await cursor.to_list()
-    return int(rows[0]["total"]) if rows else 0
+    return await repository.pending_escrow(recipient_id)
 
 
 async def entries_of(account_names: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
-    cursor = (
-        LedgerEntry.get_pymongo_collection()
-        .find({"account": {"$in": list(account_names)}})
-        .sort("created_at", -1)
-        .limit(limit)
-    )
-    return await cursor.to_list()
+    return await repository.entries_of(account_names, limit)
 
 
 @dataclass
@@ -159,8 +119,8 @@ async def verify(escrow_expectations: dict[str, int] | None = None) -> LedgerRep
     account is negative (derived or cached), and that each escrow holds what the payments
     say it should (`escrow_expectations`: payment id → captured − released − refunded)."""
     report = LedgerReport()
-    entry_sums = await _sum_by("transaction_id")
-    async for txn in LedgerTransaction.get_pymongo_collection().find({}):
+    entry_sums = await repository.sums_by("transaction_id")
+    async for txn in repository.all_transactions():
         report.checked_transactions += 1
         total = sum(entry["amount"] for entry in txn["entries"])
         if total != 0:
@@ -169,11 +129,11 @@ async def verify(escrow_expectations: dict[str, int] | None = None) -> LedgerRep
             report.fail("entries_mismatch", transactionId=txn["_id"])
     for orphan in entry_sums:
         report.fail("orphan_entries", transactionId=orphan)
-    derived = await _sum_by("account")
+    derived = await repository.sums_by("account")
     for account, amount in derived.items():
         if accounts.is_constrained(account) and amount < 0:
             report.fail("negative_balance", account=account, balance=amount)
-    async for cached in AccountBalance.get_pymongo_collection().find({}):
+    async for cached in repository.all_cached_balances():
         if cached["balance"] != derived.get(cached["_id"], 0) or cached["balance"] < 0:
             report.fail("cached_balance_mismatch", account=cached["_id"],
                         cached=cached["balance"], derived=derived.get(cached["_id"], 0))
@@ -183,8 +143,3 @@ async def verify(escrow_expectations: dict[str, int] | None = None) -> LedgerRep
             report.fail("escrow_mismatch", paymentId=payment_id, expected=expected, held=held)
     return report
 
-
-async def _sum_by(field_name: str) -> dict[str, int]:
-    pipeline = [{"$group": {"_id": f"${field_name}", "total": {"$sum": "$amount"}}}]
-    cursor = await LedgerEntry.get_pymongo_collection().aggregate(pipeline)
-    return {row["_id"]: int(row["total"]) for row in await cursor.to_list()}

@@ -1,7 +1,6 @@
 """The sandbox answers like Razorpay: auth, validation and error object (driven in-process)."""
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -10,36 +9,10 @@ import pytest
 from app.core.config import PaymentGatewayKind, Settings
 from app.main import create_app
 from app.payments.gateway import SANDBOX_PATH
-from app.sandbox import create_sandbox_app
 from tests.live import LiveServer, with_payment_settings
-
-KEY_ID, KEY_SECRET = "rzp_test_unit", "unit-test-key-secret"
-AUTH = "Basic " + base64.b64encode(f"{KEY_ID}:{KEY_SECRET}".encode()).decode()
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_sandbox_app(KEY_ID, KEY_SECRET, "unit-webhook-secret", "http://127.0.0.1:9/none")
-    app.state.webhooks.enabled = False
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://sandbox", headers={"Authorization": AUTH}
-    ) as http:
-        http.app = app  # type: ignore[attr-defined]
-        yield http
-
-
-async def _order(sandbox: httpx.AsyncClient, amount: int = 10000) -> dict[str, Any]:
-    answer = await sandbox.post("/v1/orders", json={"amount": amount, "currency": "INR"})
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def _error(answer: httpx.Response) -> dict[str, Any]:
-    body = answer.json()
-    assert set(body) == {"error"}
-    assert {"code", "description", "source", "step", "reason", "metadata"} <= set(body["error"])
-    return body["error"]
+from tests.sandbox.factories import KEY_ID
+from tests.sandbox.factories import error as _error
+from tests.sandbox.factories import order as _order
 
 
 async def test_order_has_razorpay_shape(sandbox: httpx.AsyncClient) -> None:

@@ -1,0 +1,108 @@
+"""What the gateway says became of a refund: processed settles it, failed reverses it."""
+
+from app.alerts import service as alerts
+from app.alerts.models import AlertKind
+from app.audit import service as audit
+from app.core import clock
+from app.core.database import Session, transaction
+from app.core.permissions import SYSTEM_ACTOR
+from app.payments import repository
+from app.payments.gateway.base import GatewayRefund, GatewayRefundStatus
+from app.payments.ledger import accounts
+from app.payments.ledger import service as ledger
+from app.payments.models import EscrowStatus
+from app.payments.transitions import REFUND_TRANSITIONS, statuses_after_refunds
+
+_PROCESSED = REFUND_TRANSITIONS["settle"][1]
+_FAILED = REFUND_TRANSITIONS["reverse"][1]
+
+
+async def record_gateway_refund(refund_id: str, answer: GatewayRefund) -> None:
+    """The gateway's answer to sending a refund."""
+    processed = answer.status is GatewayRefundStatus.PROCESSED
+    fields: dict[str, object] = {"gateway_refund_id": answer.id}
+    if processed:
+        fields["status"] = _PROCESSED.value
+    settled = await repository.update_pending_refund(refund_id, fields)
+    if processed and settled:
+        await _refund_settled(refund_id)
+    if answer.status is GatewayRefundStatus.FAILED:
+        await reverse_refund(refund_id, "gateway reported the refund failed")
+
+
+async def apply_refund_outcome(answer: GatewayRefund) -> str:
+    """A refund webhook: processed settles it; failed puts the money back where it was."""
+    stored = await repository.find_refund_by_gateway_id(answer.id)
+    if stored is None and answer.notes.get("refundId"):
+        stored = await repository.get_refund(answer.notes["refundId"])
+    if stored is None:
+        return "unknown_refund"
+    if answer.status is GatewayRefundStatus.FAILED:
+        return "refund_failed" if await reverse_refund(stored.id, "refund.failed") else "ignored"
+    if not await repository.update_pending_refund(
+        stored.id, {"status": _PROCESSED.value, "gateway_refund_id": answer.id}
+    ):
+        return "ignored"
+    await _refund_settled(stored.id)
+    return "refund_processed"
+
+
+async def _refund_settled(refund_id: str) -> None:
+    record = await repository.get_refund(refund_id)
+    if record is not None:
+        await repository.refund_landed(record.payment_id)
+
+
+async def set_refund_statuses(session: Session, doc: dict[str, object]) -> None:
+    """Bring a payment's statuses in line with its refunded amounts (`doc`, as updated)."""
+    await repository.set_fields(session, str(doc["_id"]), statuses_after_refunds(doc))
+
+
+async def reverse_refund(refund_id: str, why: str) -> bool:
+    """The gateway refused a refund: put its money back and hold the escrow for finance."""
+
+    async def work(session: Session) -> bool:
+        record = await repository.get_refund(refund_id, session=session)
+        if record is None:
+            return False
+        if not await repository.update_pending_refund(
+            refund_id, {"status": _FAILED.value, "failure_reason": why}, session=session
+        ):
+            return False
+        from_escrow = record.source_account.startswith(accounts.ESCROW_PREFIX)
+        updated = await repository.give_back_refund(
+            session, record.payment_id, record.amount, from_escrow
+        )
+        await set_refund_statuses(session, updated)
+        if from_escrow and updated["escrow_status"] in (EscrowStatus.HELD.value,
+                                                         EscrowStatus.REFUNDED.value):
+            # The refund was decided on (by finance or a dispute); its failure must not let
+            # the money drift to the dealer by an automatic release: finance decides again.
+            await repository.set_fields(session, record.payment_id, {
+                "escrow_status": EscrowStatus.ON_HOLD.value,
+                "hold": {"reason": f"Refund {refund_id} failed: {why}",
+                         "by": SYSTEM_ACTOR.id, "at": clock.utcnow()},
+            })
+        await ledger.post(
+            session, key=f"refund-reversal:{refund_id}", kind="refund_reversal",
+            actor=SYSTEM_ACTOR, payment_id=record.payment_id,
+            transfers=[ledger.Transfer(accounts.REFUNDS, record.source_account, record.amount)],
+            memo=why,
+        )
+        await audit.record(
+            session, actor=SYSTEM_ACTOR, action="payment.refund_failed", subject_type="payment",
+            subject_id=record.payment_id, reason=why,
+            metadata={"refundId": refund_id, "amount": record.amount},
+        )
+        return True
+
+    reversed_ = await transaction(work)
+    if reversed_:
+        record = await repository.get_refund(refund_id)
+        await alerts.raise_alert(
+            AlertKind.REFUND_FAILED, "payment", record.payment_id if record else refund_id,
+            f"Refund {refund_id} failed at the gateway ({why}); the money is back on hold",
+            {"refundId": refund_id},
+        )
+    return reversed_
+

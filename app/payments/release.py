@@ -1,0 +1,144 @@
+"""Releasing held escrow to the dealer: after delivery, by override, or as a dispute decided."""
+
+from dataclasses import dataclass
+
+from app.core import clock
+from app.core.config import settings
+from app.core.database import Session, transaction
+from app.core.errors import ReasonRequired
+from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
+from app.payments import commission, repository
+from app.payments.changes import change_payment
+from app.payments.exceptions import (
+    EscrowPermissionDenied,
+    IllegalEscrowTransition,
+    ReleaseNeedsAnotherApprover,
+)
+from app.payments.ledger import accounts
+from app.payments.ledger import service as ledger
+from app.payments.models import EscrowStatus, Payment
+from app.payments.payables import payable_of
+from app.payments.transitions import check_escrow, held_amount
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    payment: Payment
+    executed: bool
+
+
+async def release(
+    actor: Actor,
+    payment_id: str,
+    *,
+    override: bool = False,
+    reason: str | None = None,
+    resolution: bool = False,
+) -> ReleaseOutcome:
+    """Pay the dealer's share into its payable balance and the platform its commission.
+
+    Needs the order delivered (an ops override may release earlier, with a reason), and
+    above the approval threshold a second finance admin's approval. A dispute resolution
+    (`resolution`) releases a disputed escrow as the resolving admin decided.
+    """
+    _check_release_permission(actor, override, reason, resolution)
+    payment = await repository.get_existing(payment_id)
+    action = "resolve_release" if resolution else "release"
+    check_escrow(action, payment)
+    if held_amount(payment) <= 0:
+        raise IllegalEscrowTransition("Nothing is left in escrow to release")
+    if payment.refunds_in_flight:
+        raise IllegalEscrowTransition(
+            "A refund of this payment is still pending at the gateway; release after it settles",
+            {"refundsInFlight": payment.refunds_in_flight},
+        )
+    payable = payable_of(payment.payable_type)
+    fulfilment = await payable.fulfilment(payment.payable_id)
+    if not resolution:
+        if override and fulfilment.delivered:
+            raise IllegalEscrowTransition("Delivered orders need no override; release normally")
+        if not override and not fulfilment.delivered:
+            raise IllegalEscrowTransition(
+                "Escrow is released only after delivery",
+                {"escrowStatus": payment.escrow_status.value, "delivered": False},
+            )
+        if await _needs_second_approval(actor, payment):
+            return ReleaseOutcome(await repository.get_existing(payment_id), executed=False)
+    await transaction(lambda session: _execute_release(
+        session, actor, payment, action, fulfilment.delivered, override, reason))
+    return ReleaseOutcome(await repository.get_existing(payment_id), executed=True)
+
+
+def _check_release_permission(
+    actor: Actor, override: bool, reason: str | None, resolution: bool = False
+) -> None:
+    if resolution:
+        # The disputes domain decided; whoever may resolve disputes may release the result.
+        if actor is not SYSTEM_ACTOR and not actor.can(Permission.DISPUTES_MANAGE):
+            raise EscrowPermissionDenied("Only dispute resolvers may release a disputed escrow")
+        return
+    if override:
+        if not actor.can(Permission.ESCROW_OVERRIDE):
+            raise EscrowPermissionDenied("Only ops admins may release early as an override")
+        if not reason:
+            raise ReasonRequired("An override must give a reason")
+    elif actor is not SYSTEM_ACTOR and not actor.can(Permission.ESCROW_RELEASE):
+        raise EscrowPermissionDenied
+
+
+async def _needs_second_approval(actor: Actor, payment: Payment) -> bool:
+    """Record the first approval of a high-value release; True while the second is missing."""
+    if held_amount(payment) <= settings().escrow.release_approval_threshold:
+        return False
+    approval = payment.release_approval
+    if approval is not None:
+        if approval.requested_by == actor.id:
+            raise ReleaseNeedsAnotherApprover
+        return False
+    if actor is SYSTEM_ACTOR:
+        return True
+    await transaction(lambda session: change_payment(
+        session, actor, payment,
+        guard={"release_approval": None, "escrow_status": EscrowStatus.HELD.value},
+        fields={"release_approval": {"requested_by": actor.id, "requested_at": clock.utcnow()}},
+        conflict=IllegalEscrowTransition("The payment changed meanwhile; retry"),
+        action="payment.release_approved_first", metadata={"amount": held_amount(payment)},
+    ))
+    return True
+
+
+async def _execute_release(
+    session: Session, actor: Actor, payment: Payment, action: str, delivered: bool,
+    override: bool, reason: str | None,
+) -> None:
+    split = commission.breakdown(
+        payment.subtotal, payment.delivery_charge, payment.service_fee,
+        payment.commission_breakdown.rate_bps, refunded=payment.refunded_from_escrow,
+    )
+    await change_payment(
+        session, actor, payment,
+        guard={"escrow_status": payment.escrow_status.value, "version": payment.version,
+               "refunds_in_flight": {"$in": [0, None]}},
+        fields={"escrow_status": EscrowStatus.RELEASED.value,
+                "amount_released": held_amount(payment), "released_at": clock.utcnow(),
+                "commission_breakdown": split.model_dump()},
+        conflict=IllegalEscrowTransition("The escrow changed meanwhile; reload and retry"),
+        action="payment.released", reason=reason, override=override,
+        changes={"escrowStatus": {"from": payment.escrow_status, "to": EscrowStatus.RELEASED}},
+        metadata={"via": action, **split.model_dump(),
+                  "firstApprover": payment.release_approval.requested_by
+                  if payment.release_approval else None},
+    )
+    transfers = [
+        ledger.Transfer(accounts.escrow(payment.id), accounts.payable(payment.payee_id),
+                        split.dealer_share),
+        ledger.Transfer(accounts.escrow(payment.id), accounts.PLATFORM_REVENUE,
+                        split.platform_share),
+    ]
+    await ledger.post(
+        session, key=f"release:{payment.id}", kind="release", actor=actor,
+        transfers=[t for t in transfers if t.amount > 0], payment_id=payment.id,
+        recipient_id=payment.payee_id, metadata=split.model_dump(),
+    )
+    if delivered:
+        await payable_of(payment.payable_type).mark_completed(session, payment.payable_id)
