@@ -8,7 +8,7 @@ from app.disputes import service as disputes_service
 from app.payments.commission import commission_of
 from app.payments.ledger import accounts
 from app.payments.models import Refund, RefundStatus
-from tests.disputes.stories import Disputes
+from tests.disputes.factories import Disputes
 from tests.helpers import assert_error, field_errors
 from tests.payments.stories import Payments, Purchase, balance, escrow_of
 

@@ -5,7 +5,7 @@
 from app.payments.ledger import accounts
 from tests.orders import factories as order_factories
 from tests.payments.stories import Payments, balance, escrow_of, idem
-from tests.payouts import stories as payout_stories
+from tests.payouts import factories as payout_stories
 
 
 async def test_full_purchase_holds_then_releases_money_minus_commission(pay: Payments):

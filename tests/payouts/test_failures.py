@@ -9,7 +9,7 @@ from app.payouts.exceptions import ProviderError
 from app.payouts.models import SandboxPayoutTransfer
 from app.payouts.provider import PayoutDestination, SandboxPayoutProvider, use_provider
 from tests.helpers import assert_error
-from tests.payouts.stories import (
+from tests.payouts.factories import (
     account_number,
     assert_ledger_valid,
     balance_of,
@@ -192,7 +192,7 @@ async def test_account_numbers_never_reach_the_logs(api):
     with captured_logs() as lines:
         account = (await register_account(api, dealer, number)).json()["data"]
         await verify_account(api, finance, account["id"])
-        from tests.payouts.stories import fund
+        from tests.payouts.factories import fund
 
         await fund(profile["id"], 5_000)
         payout = (await pay_out(api, finance, profile["id"], 5_000)).json()["data"]
