@@ -5,6 +5,7 @@ import asyncio
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payouts import service as payouts
+from app.payouts import tasks as payout_tasks
 from app.payouts.exceptions import ProviderError
 from app.payouts.models import SandboxPayoutTransfer
 from app.payouts.provider import PayoutDestination, SandboxPayoutProvider, use_provider
@@ -156,8 +157,8 @@ async def test_the_reconciler_resumes_unsettled_payouts(api):
     payout = (await pay_out(api, finance, profile["id"], 40_000)).json()["data"]
     use_provider(None)
 
-    assert await payouts.resume_unsettled(timedelta(hours=1)) == 0
-    assert await payouts.resume_unsettled(timedelta(0)) == 1
+    assert await payout_tasks.resume_unsettled(timedelta(hours=1)) == 0
+    assert await payout_tasks.resume_unsettled(timedelta(0)) == 1
 
     read = await api.client.get(f"/api/payouts/{payout['id']}", headers=finance.headers)
     assert read.json()["data"]["status"] == "paid"
