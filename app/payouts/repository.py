@@ -5,7 +5,7 @@ is the recipient), holders of the read-all permission see everything.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -33,10 +33,18 @@ def _document(model: Payout | PayoutAccount | SandboxPayoutTransfer) -> dict[str
     return {"_id": model.id, **model.model_dump(exclude={"id", "revision_id"})}
 
 
-def _scoped(query: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
-    if not visible:
-        return query
-    return {"$and": [query, visible]} if query else visible
+M = TypeVar("M", Payout, PayoutAccount)
+
+
+async def _page_visible(
+    model: type[M], actor: Actor, read_all: Permission, query: dict[str, Any], page: PageRequest
+) -> tuple[list[M], str | None]:
+    """A page of `query` narrowed to the recipients `actor` may see."""
+    visible = visibility_filter(actor, RECIPIENT, read_all)
+    if visible:
+        query = {"$and": [query, visible]} if query else visible
+    docs, next_cursor = await paginate(model.get_pymongo_collection(), query, page)
+    return [model.model_validate(doc) for doc in docs], next_cursor
 
 
 # --- payouts -------------------------------------------------------------------------------
@@ -63,9 +71,7 @@ async def visible_payout(actor: Actor, payout_id: str) -> Payout | None:
 async def page_visible_payouts(
     actor: Actor, query: dict[str, Any], page: PageRequest
 ) -> tuple[list[Payout], str | None]:
-    visible = visibility_filter(actor, RECIPIENT, Permission.PAYOUTS_MANAGE)
-    docs, next_cursor = await paginate(_payouts(), _scoped(query, visible), page)
-    return [Payout.model_validate(doc) for doc in docs], next_cursor
+    return await _page_visible(Payout, actor, Permission.PAYOUTS_MANAGE, query, page)
 
 
 async def insert_payout(session: Session, payout: Payout) -> None:
@@ -170,9 +176,8 @@ async def verified_recipients() -> list[str]:
 async def page_visible_accounts(
     actor: Actor, query: dict[str, Any], page: PageRequest
 ) -> tuple[list[PayoutAccount], str | None]:
-    visible = visibility_filter(actor, RECIPIENT, Permission.PAYOUT_ACCOUNTS_VERIFY)
-    docs, next_cursor = await paginate(_accounts(), _scoped(query, visible), page)
-    return [PayoutAccount.model_validate(doc) for doc in docs], next_cursor
+    return await _page_visible(PayoutAccount, actor, Permission.PAYOUT_ACCOUNTS_VERIFY, query,
+                               page)
 
 
 # --- the sandbox provider's transfers ------------------------------------------------------
