@@ -4,12 +4,13 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from app.alerts import repository
 from app.alerts.models import Alert, AlertKind
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition, NotFound, RuleViolation
-from app.core.pagination import PageRequest, paginate
+from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, Actor
 
 
@@ -22,7 +23,7 @@ async def raise_alert(
                   details=details or {}, open_key=f"{kind.value}:{subject_id}")
 
     async def work(session: Session) -> Alert:
-        await alert.insert(session=session)
+        await repository.insert(session, alert)
         await audit.record(
             session, actor=SYSTEM_ACTOR, action=f"alert.{kind.value}", subject_type=subject_type,
             subject_id=subject_id, reason=message, metadata={"alertId": alert.id, **(details or {})},
@@ -31,35 +32,23 @@ async def raise_alert(
 
     try:
         return await transaction(work)
-    except DuplicateKeyError:
+    except DuplicateKeyError:  # one is open already: the unique open_key refused this one
         return None
 
 
 async def list_alerts(
     open_only: bool | None, kind: AlertKind | None, page: PageRequest
 ) -> tuple[list[Alert], str | None]:
-    query: dict[str, Any] = {}
-    if open_only is not None:
-        query["acknowledged_at"] = None if open_only else {"$ne": None}
-    if kind:
-        query["kind"] = kind.value
-    docs, next_cursor = await paginate(Alert.get_pymongo_collection(), query, page)
-    return [Alert.model_validate(doc) for doc in docs], next_cursor
+    return await repository.page(open_only, kind, page)
 
 
 async def acknowledge(actor: Actor, alert_id: str, note: str | None) -> Alert:
-    alert = await Alert.get(alert_id)
+    alert = await repository.get(alert_id)
     if alert is None:
         raise NotFound("Alert not found")
 
     async def work(session: Session) -> None:
-        result = await Alert.get_pymongo_collection().update_one(
-            {"_id": alert_id, "acknowledged_at": None},
-            {"$set": {"acknowledged_at": clock.utcnow(), "acknowledged_by": actor.id, "note": note},
-             "$unset": {"open_key": ""}},
-            session=session,
-        )
-        if result.modified_count != 1:
+        if not await repository.acknowledge(session, alert_id, actor.id, note, clock.utcnow()):
             raise IllegalTransition("The alert is already acknowledged")
         await audit.record(
             session, actor=actor, action="alert.acknowledged", subject_type="alert",
@@ -67,7 +56,7 @@ async def acknowledge(actor: Actor, alert_id: str, note: str | None) -> Alert:
         )
 
     await transaction(work)
-    refreshed = await Alert.get(alert_id)
+    refreshed = await repository.get(alert_id)
     assert refreshed is not None
     return refreshed
 

@@ -1,14 +1,14 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from app.auth.dependencies import CurrentActor, require
 from app.core.errors import responses
-from app.core.idempotency import run_once
+from app.core.idempotency import IdempotencyKey, run_once
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
-from app.disputes import service
+from app.disputes import opening, resolution, service
 from app.disputes.exceptions import IdempotencyKeyRequired
 from app.disputes.models import DisputeStatus
 from app.disputes.schemas import DisputeAdminUpdate, DisputeCreate, DisputeNoteIn, DisputeRead
@@ -20,10 +20,8 @@ StatusFilter = Annotated[DisputeStatus | None, Query(description="Only disputes 
 DisputeOpener = require(Permission.DISPUTES_OPEN)
 DisputeReader = require(Permission.DISPUTES_READ_ALL)
 DisputeManager = require(Permission.DISPUTES_MANAGE)
-OptionalIdemKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
-    description="Required to resolve: a retry with the same key returns the first result",
-)]
+# Optional at the HTTP level: a note may go without one, resolving answers 422 without it.
+OptionalIdemKey = Annotated[str | None, IdempotencyKey]
 
 
 def _read(view: DisputeView) -> DisputeRead:
@@ -37,7 +35,7 @@ def _page(views: list[DisputeView], next_cursor: str | None) -> Page[DisputeRead
 @router.post("/api/disputes", status_code=201, responses=responses(404, 409, 422))
 async def open_dispute(body: DisputeCreate, actor: DisputeOpener) -> Envelope[DisputeRead]:
     """Dispute your paid order (until the dispute window after delivery closes); freezes its escrow."""
-    view = await service.open_dispute(actor, body)
+    view = await opening.open_dispute(actor, body)
     return ok(_read(view), "Dispute opened; the payment is frozen until an admin resolves it")
 
 
@@ -103,7 +101,7 @@ async def update_dispute(
         raise IdempotencyKeyRequired
 
     async def work() -> tuple[int, Envelope[DisputeRead]]:
-        view = await service.resolve(actor, dispute_id, body)
+        view = await resolution.resolve(actor, dispute_id, body)
         return 200, ok(_read(view), "Dispute resolved")
 
     return await run_once(f"disputes.resolve:{actor.id}:{dispute_id}", key, body, work)

@@ -24,7 +24,7 @@ class NotificationRead(APIModel):
 @router.get("/api/notifications")
 async def my_notifications(actor: CurrentActor, page: Pagination) -> Envelope[Page[NotificationRead]]:
     """Your notifications, newest first (delivery reminders and the like)."""
-    items, next_cursor = await service.list_for(actor.id, page)
+    items, next_cursor = await service.list_mine(actor, page)
     return ok(Page[NotificationRead](
         items=[NotificationRead.model_validate(item) for item in items], next_cursor=next_cursor
     ))

@@ -1,9 +1,9 @@
 """Recording notifications once, and reading one's own."""
 
-from pymongo.errors import DuplicateKeyError
-
 from app.core.database import Session
-from app.core.pagination import PageRequest, paginate
+from app.core.pagination import PageRequest
+from app.core.permissions import Actor
+from app.notifications import repository
 from app.notifications.models import Notification
 
 
@@ -14,15 +14,9 @@ async def notify(
     """Record a notification unless one with this key exists; True when it is new."""
     notification = Notification(id=key, user_id=user_id, kind=kind, subject_type=subject_type,
                                 subject_id=subject_id, message=message)
-    try:
-        await notification.insert(session=session)
-    except DuplicateKeyError:
-        return False
-    return True
+    return await repository.insert_once(session, notification)
 
 
-async def list_for(user_id: str, page: PageRequest) -> tuple[list[Notification], str | None]:
-    docs, next_cursor = await paginate(
-        Notification.get_pymongo_collection(), {"user_id": user_id}, page
-    )
-    return [Notification.model_validate(doc) for doc in docs], next_cursor
+async def list_mine(actor: Actor, page: PageRequest) -> tuple[list[Notification], str | None]:
+    """The caller's own notifications, newest first."""
+    return await repository.page_own(actor, page)

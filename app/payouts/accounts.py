@@ -3,17 +3,16 @@
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import Forbidden, ReasonRequired
-from app.core.pagination import PageRequest, paginate
+from app.core.pagination import PageRequest
 from app.core.permissions import Actor, Permission, Role
 from app.dealers import service as dealers_service
+from app.payouts import repository
 from app.payouts.exceptions import IllegalAccountTransition, PayoutAccountNotFound
 from app.payouts.models import (
     AccountStatusChange,
@@ -34,14 +33,6 @@ VERIFICATION_TRANSITIONS: dict[tuple[PayoutAccountStatus, VerificationAction], P
     # Finance may revoke a verified account (e.g. the bank reports it closed).
     (S.VERIFIED, VerificationAction.REJECT): S.REJECTED,
 }
-
-
-def _collection() -> AsyncCollection:
-    return PayoutAccount.get_pymongo_collection()
-
-
-def _document(account: PayoutAccount) -> dict[str, Any]:
-    return {"_id": account.id, **account.model_dump(exclude={"id", "revision_id"})}
 
 
 def _audit_view(account: PayoutAccount) -> dict[str, Any]:
@@ -68,10 +59,10 @@ async def register_account(actor: Actor, data: PayoutAccountCreate) -> PayoutAcc
     async def work(session: Session) -> PayoutAccount:
         # The partial unique index allows one active account per recipient, so a concurrent
         # registration conflicts here and is retried after this one commits.
-        previous = await active_account(dealer.id, session=session)
+        previous = await repository.active_account(dealer.id, session=session)
         if previous is not None:
             await _supersede(session, actor, previous, account.id)
-        await _collection().insert_one(_document(account), session=session)
+        await repository.insert_account(session, account)
         await audit.record(
             session, actor=actor, action="payout.account_registered",
             subject_type="payout_account", subject_id=account.id,
@@ -95,15 +86,8 @@ async def _supersede(
 ) -> None:
     entry = AccountStatusChange(from_status=previous.status, to_status=S.SUPERSEDED,
                                 action="supersede", by=actor.id)
-    result = await _collection().update_one(
-        {"_id": previous.id, "version": previous.version, "active": True},
-        {"$set": {"active": False, "status": S.SUPERSEDED.value, "superseded_by": replacement_id,
-                  "updated_at": clock.utcnow()},
-         "$inc": {"version": 1},
-         "$push": {"status_history": entry.model_dump(mode="python")}},
-        session=session,
-    )
-    if result.modified_count != 1:
+    if not await repository.supersede_account(session, previous, replacement_id, entry,
+                                              clock.utcnow()):
         raise IllegalAccountTransition("The payout account changed meanwhile; try again")
     await audit.record(
         session, actor=actor, action="payout.account_superseded",
@@ -118,7 +102,7 @@ async def change_verification(
     actor: Actor, account_id: str, change: PayoutAccountVerification
 ) -> PayoutAccount:
     """Verify or reject an account, only from the state it was read in."""
-    account = await get_account(account_id)
+    account = await repository.get_account(account_id)
     if account is None:
         raise PayoutAccountNotFound
     target = VERIFICATION_TRANSITIONS.get((account.status, change.action))
@@ -133,16 +117,8 @@ async def change_verification(
                                 action=change.action.value, by=actor.id, reason=change.reason)
 
     async def work(session: Session) -> PayoutAccount:
-        doc = await _collection().find_one_and_update(
-            {"_id": account.id, "status": account.status.value, "version": account.version,
-             "active": True},
-            {"$set": {"status": target.value, "updated_at": clock.utcnow()},
-             "$inc": {"version": 1},
-             "$push": {"status_history": entry.model_dump(mode="python")}},
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        if doc is None:
+        moved = await repository.move_account(session, account, entry, clock.utcnow())
+        if moved is None:
             raise IllegalAccountTransition("The payout account changed meanwhile; reload it")
         action = "verified" if target is S.VERIFIED else "rejected"
         await audit.record(
@@ -151,27 +127,9 @@ async def change_verification(
             changes={"status": {"from": account.status.value, "to": target.value}},
             reason=change.reason, metadata=_audit_view(account),
         )
-        return PayoutAccount.model_validate(doc)
+        return moved
 
     return await transaction(work)
-
-
-async def get_account(account_id: str, session: Session | None = None) -> PayoutAccount | None:
-    doc = await _collection().find_one({"_id": account_id}, session=session)
-    return PayoutAccount.model_validate(doc) if doc else None
-
-
-async def active_account(recipient_id: str, session: Session | None = None) -> PayoutAccount | None:
-    doc = await _collection().find_one({"recipient_id": recipient_id, "active": True},
-                                       session=session)
-    return PayoutAccount.model_validate(doc) if doc else None
-
-
-async def verified_recipients() -> list[str]:
-    """Every recipient whose active account is verified (the batch's candidates)."""
-    return await _collection().distinct(
-        "recipient_id", {"active": True, "status": S.VERIFIED.value}
-    )
 
 
 @dataclass(frozen=True)
@@ -184,19 +142,11 @@ async def list_accounts(
     actor: Actor, filters: AccountFilter, page: PageRequest
 ) -> tuple[list[PayoutAccount], str | None]:
     """Finance sees every account; a dealer sees its own (current and replaced)."""
+    if not actor.can(Permission.PAYOUT_ACCOUNTS_VERIFY) and actor.role is not Role.DEALER:
+        raise Forbidden("Only dealers and finance admins have payout accounts to list")
     query: dict[str, Any] = {}
-    if not actor.can(Permission.PAYOUT_ACCOUNTS_VERIFY):
-        if actor.role is not Role.DEALER:
-            raise Forbidden("Only dealers and finance admins have payout accounts to list")
-        dealer = await dealers_service.get_dealer_of_user(actor.id)
-        if dealer is None:
-            return [], None
-        query["recipient_id"] = dealer.id
-        if filters.recipient_id and filters.recipient_id != dealer.id:
-            return [], None
-    elif filters.recipient_id:
+    if filters.recipient_id:
         query["recipient_id"] = filters.recipient_id
     if filters.status:
         query["status"] = filters.status.value
-    docs, next_cursor = await paginate(_collection(), query, page)
-    return [PayoutAccount.model_validate(doc) for doc in docs], next_cursor
+    return await repository.page_visible_accounts(actor, query, page)

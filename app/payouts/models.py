@@ -2,7 +2,6 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from beanie import Document
 from pydantic import BaseModel, Field
@@ -126,10 +125,6 @@ class Payout(Document):
     failure_reason: str | None = None
     source: PayoutSource = PayoutSource.MANUAL
     requested_by: str
-    # `{actor id}:{Idempotency-Key}`: one payout per key, inserted with the money it reserves.
-    idempotency_key: str
-    request_fingerprint: str
-    first_response: dict[str, Any] | None = None
     status_history: list[PayoutStatusChange] = Field(default_factory=list)
     version: int = 1
     paid_at: datetime | None = None
@@ -139,7 +134,6 @@ class Payout(Document):
     class Settings:
         name = "payouts"
         indexes = [
-            IndexModel([("idempotency_key", ASCENDING)], unique=True, name="one_payout_per_key"),
             IndexModel(
                 [("recipient_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                 name="by_recipient",

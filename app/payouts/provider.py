@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from pymongo.errors import DuplicateKeyError
-
+from app.payouts import repository
 from app.payouts.exceptions import ProviderRequestMismatch
 from app.payouts.models import SandboxPayoutTransfer, mask_account_number
 
@@ -77,22 +76,16 @@ class SandboxPayoutProvider:
             status=(ProviderTransferStatus.FAILED if failed else ProviderTransferStatus.PROCESSED),
             failure_reason=SANDBOX_FAILURE_REASON if failed else None,
         )
-        collection = SandboxPayoutTransfer.get_pymongo_collection()
-        try:
-            await collection.insert_one(
-                {"_id": record.id, **record.model_dump(exclude={"id", "revision_id"})}
-            )
-        except DuplicateKeyError:
-            stored = await collection.find_one({"_id": idempotency_key})
-            assert stored is not None
+        stored, new = await repository.record_sandbox_transfer(record)
+        if not new:
             if stored["amount"] != amount or stored["destination_digest"] != _digest(account):
                 raise ProviderRequestMismatch(
                     f"transfer {idempotency_key} was first made for another amount or account"
-                ) from None
+                )
             return _answer(stored)
         log.info("sandbox payout transfer", extra={"reference": reference, "amount": amount,
                                                    "status": record.status})
-        return _answer(record.model_dump() | {"_id": record.id})
+        return _answer(stored)
 
 
 def _digest(account: PayoutDestination) -> str:

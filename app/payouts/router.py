@@ -1,13 +1,14 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query
 
 from app.auth.dependencies import CurrentActor, require
 from app.core.errors import responses
+from app.core.idempotency import IdempotencyKey
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
-from app.payouts import accounts, service
+from app.payouts import accounts, reads, service
 from app.payouts.models import PayoutAccount, PayoutAccountStatus, PayoutStatus
 from app.payouts.schemas import (
     PayoutAccountCreate,
@@ -22,14 +23,7 @@ router = APIRouter(prefix="/api/payouts", tags=["Payouts"], responses=responses(
 AccountId = Annotated[str, Path(alias="accountId", max_length=64)]
 PayoutId = Annotated[str, Path(alias="payoutId", max_length=64)]
 RecipientFilter = Annotated[str | None, Query(alias="recipientId", max_length=64)]
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
-        description="Unique per intended payout; a retry with the same key returns the first "
-        "response and pays nothing again",
-    ),
-]
+IdemKey = Annotated[str, IdempotencyKey]
 AccountRegistrant = require(Permission.PAYOUT_ACCOUNTS_REGISTER)
 AccountVerifier = require(Permission.PAYOUT_ACCOUNTS_VERIFY)
 PayoutManager = require(Permission.PAYOUTS_MANAGE)
@@ -74,18 +68,14 @@ async def change_verification(
 @router.get("/balance", responses=responses(404, 422))
 async def balance(actor: CurrentActor, recipient_id: RecipientFilter = None) -> Envelope[RecipientBalance]:
     """A recipient's payable, pending-escrow, in-transit and paid-out paise, with ledger entries."""
-    return ok(await service.recipient_balance(actor, recipient_id))
+    return ok(await reads.recipient_balance(actor, recipient_id))
 
 
-@router.post("", status_code=201, responses=responses(404, 409, 422))
-async def create_payout(
-    body: PayoutCreate, actor: PayoutManager, idempotency_key: IdempotencyKey, response: Response
-) -> Envelope[PayoutRead]:
+@router.post("", status_code=201, response_model=Envelope[PayoutRead],
+             responses=responses(404, 409, 422))
+async def create_payout(body: PayoutCreate, actor: PayoutManager, key: IdemKey) -> Any:
     """Pay out a recipient's payable balance (or part of it) to its verified account."""
-    result = await service.create_payout(actor, body, idempotency_key)
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return ok(result.payout, result.message)
+    return await service.create_payout(actor, body, key)
 
 
 @router.get("")
@@ -96,8 +86,8 @@ async def list_payouts(
     status: PayoutStatus | None = None,
 ) -> Envelope[Page[PayoutRead]]:
     """Payouts, newest first: a dealer's own; every payout for finance (filter by recipient, status)."""
-    items, next_cursor = await service.list_payouts(
-        actor, service.PayoutFilter(recipient_id=recipient_id, status=status), page
+    items, next_cursor = await reads.list_payouts(
+        actor, reads.PayoutFilter(recipient_id=recipient_id, status=status), page
     )
     return ok(Page(items=[service.read(item) for item in items], next_cursor=next_cursor))
 
@@ -105,7 +95,7 @@ async def list_payouts(
 @router.get("/{payoutId}", responses=responses(404))
 async def get_payout(payout_id: PayoutId, actor: CurrentActor) -> Envelope[PayoutRead]:
     """One payout, to its recipient and finance admins."""
-    return ok(service.read(await service.get_visible(actor, payout_id)))
+    return ok(service.read(await reads.get_visible(actor, payout_id)))
 
 
 @router.post("/{payoutId}/retry", responses=responses(404, 409, 422))

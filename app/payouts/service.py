@@ -3,31 +3,27 @@
 Money moves only through the ledger, in the same transaction as the payout's state change
 and its audit entry (see `transitions` for the table). The provider is called only between
 `processing` and a settled state, always with the key `{payoutId}:{attempt}`, so asking it
-again (a crashed worker, a concurrent one, the reconciler) never sends the money twice.
+again (a crashed worker, a concurrent one, the reconciler) never sends the money twice. A
+payout request is made once per Idempotency-Key by the core `run_once`.
 """
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from fastapi.responses import JSONResponse
 
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import Forbidden, RuleViolation
+from app.core.idempotency import KeyReused, RequestInProgress, run_once
 from app.core.ids import new_id
-from app.core.pagination import PageRequest, paginate
-from app.core.permissions import SYSTEM_ACTOR, Actor, Permission, Role
+from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.schemas import Envelope, ok
 from app.dealers import service as dealers_service
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import accounts
+from app.payouts import repository
 from app.payouts.exceptions import (
     AmountExceedsPayable,
     IdempotencyKeyReused,
@@ -52,7 +48,7 @@ from app.payouts.provider import (
     ProviderTransferStatus,
     get_provider,
 )
-from app.payouts.schemas import PayoutCreate, PayoutRead, RecipientBalance, entry_read
+from app.payouts.schemas import PayoutCreate, PayoutRead
 from app.payouts.transitions import (
     LedgerStep,
     Move,
@@ -63,22 +59,7 @@ from app.payouts.transitions import (
 )
 
 log = logging.getLogger(__name__)
-BALANCE_ENTRIES = 50
 CREATE: Move = move_for(None, PayoutAction.CREATE)  # type: ignore[assignment]
-
-
-def _collection() -> AsyncCollection:
-    return Payout.get_pymongo_collection()
-
-
-async def get(payout_id: str, session: Session | None = None) -> Payout | None:
-    doc = await _collection().find_one({"_id": payout_id}, session=session)
-    return Payout.model_validate(doc) if doc else None
-
-
-async def _by_key(scoped_key: str) -> Payout | None:
-    doc = await _collection().find_one({"idempotency_key": scoped_key})
-    return Payout.model_validate(doc) if doc else None
 
 
 def read(payout: Payout) -> PayoutRead:
@@ -100,12 +81,6 @@ def _message(payout: Payout) -> str:
 class PayoutResult:
     payout: PayoutRead
     message: str
-    replayed: bool = False
-
-
-def fingerprint(data: PayoutCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- the state machine's executor ----------------------------------------------------------
@@ -147,18 +122,9 @@ async def _apply(
     attempt = payout.attempt + 1 if action is PayoutAction.RETRY else payout.attempt
     entry = PayoutStatusChange(from_status=payout.status, to_status=move.target, action=action,
                                attempt=attempt, by=actor.id, reason=reason)
-    doc = await _collection().find_one_and_update(
-        {"_id": payout.id, "status": payout.status.value, "version": payout.version},
-        {"$set": {**(changes or {}), "status": move.target.value, "attempt": attempt,
-                  "updated_at": clock.utcnow()},
-         "$inc": {"version": 1},
-         "$push": {"status_history": entry.model_dump(mode="python")}},
-        return_document=ReturnDocument.AFTER,
-        session=session,
-    )
-    if doc is None:
+    moved = await repository.move_payout(session, payout, entry, changes or {}, clock.utcnow())
+    if moved is None:
         raise IllegalPayoutTransition("The payout changed meanwhile; reload it")
-    moved = Payout.model_validate(doc)
     key = await _post_money(session, moved, actor, move.money)
     await audit.record(
         session, actor=actor, action=move.audit_action, subject_type="payout",
@@ -185,7 +151,7 @@ def _audit_metadata(payout: Payout, ledger_key_: str | None) -> dict[str, Any]:
 async def _payable_account(recipient_id: str) -> PayoutAccount:
     if await dealers_service.get_dealer(recipient_id) is None:
         raise RecipientNotFound
-    account = await accounts.active_account(recipient_id)
+    account = await repository.active_account(recipient_id)
     if account is None:
         raise NoVerifiedAccount("The recipient has no payout account; it must register one")
     if not account.payable_to:
@@ -199,11 +165,23 @@ async def _payable_account(recipient_id: str) -> PayoutAccount:
 async def create_payout(
     actor: Actor, data: PayoutCreate, idempotency_key: str,
     source: PayoutSource = PayoutSource.MANUAL,
-) -> PayoutResult:
-    """Reserve and pay out (part of) a recipient's payable balance, once per key."""
-    scoped_key, print_ = f"{actor.id}:{idempotency_key}", fingerprint(data)
-    if (existing := await _by_key(scoped_key)) is not None:
-        return _replay(existing, print_)
+) -> JSONResponse:
+    """Reserve and pay out (part of) a recipient's payable balance, once per key: a retry
+    returns the first response (and a different body under the same key is refused)."""
+
+    async def work() -> tuple[int, Envelope[PayoutRead]]:
+        result = await _create(actor, data, source)
+        return 201, ok(result.payout, result.message)
+
+    try:
+        return await run_once(f"payouts.create:{actor.id}", idempotency_key, data, work)
+    except KeyReused:
+        raise IdempotencyKeyReused from None
+    except RequestInProgress:
+        raise PayoutInProgress from None
+
+
+async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> PayoutResult:
     account = await _payable_account(data.recipient_id)
     payout_id = new_id("pout")
 
@@ -218,15 +196,12 @@ async def create_payout(
             id=payout_id, recipient_id=data.recipient_id, recipient_type=account.recipient_type,
             account_id=account.id, account_number_masked=account.account_number_masked,
             ifsc=account.ifsc, amount=amount, source=source, requested_by=actor.id,
-            idempotency_key=scoped_key, request_fingerprint=print_,
             status_history=[PayoutStatusChange(
                 from_status=None, to_status=PayoutStatus.SCHEDULED, action=PayoutAction.CREATE,
                 attempt=1, by=actor.id,
             )],
         )
-        await _collection().insert_one(
-            {"_id": payout.id, **payout.model_dump(exclude={"id", "revision_id"})}, session=session
-        )
+        await repository.insert_payout(session, payout)
         key = await _post_money(session, payout, actor, CREATE.money)
         await audit.record(
             session, actor=actor, action=CREATE.audit_action, subject_type="payout",
@@ -236,36 +211,16 @@ async def create_payout(
         )
         return payout
 
+    payout = await transaction(work)
     try:
-        payout = await transaction(work)
-    except DuplicateKeyError:
-        # The same key, concurrently: the other request created the payout.
-        existing = await _by_key(scoped_key)
-        if existing is None:
-            raise PayoutInProgress from None
-        return _replay(existing, print_)
-    payout = await process_payout(payout.id)
-    result = PayoutResult(read(payout), _message(payout))
-    await _collection().update_one(
-        {"_id": payout.id, "first_response": None},
-        {"$set": {"first_response": {
-            "message": result.message, "data": result.payout.model_dump(mode="json", by_alias=True),
-        }}},
-    )
-    return result
-
-
-def _replay(existing: Payout, print_: str) -> PayoutResult:
-    """The first response to this key; a different body under the same key is refused."""
-    if existing.request_fingerprint != print_:
-        raise IdempotencyKeyReused
-    if existing.first_response:
-        return PayoutResult(
-            PayoutRead.model_validate(existing.first_response["data"]),
-            existing.first_response["message"], replayed=True,
-        )
-    # The first request is still processing it (or died doing so): its current state.
-    return PayoutResult(read(existing), _message(existing), replayed=True)
+        payout = await process_payout(payout.id)
+    except Exception:
+        # The payout is committed and its key spent: answer with it as it stands (the
+        # reconciler carries it on) rather than free the key for a second payout.
+        log.exception("processing a new payout failed; left to the reconciler",
+                      extra={"payoutId": payout.id})
+        payout = await repository.get_payout(payout.id) or payout
+    return PayoutResult(read(payout), _message(payout))
 
 
 async def process_payout(payout_id: str, provider: PayoutProvider | None = None) -> Payout:
@@ -273,7 +228,7 @@ async def process_payout(payout_id: str, provider: PayoutProvider | None = None)
 
     A provider error leaves it `processing`: its outcome is unknown, so the money stays in
     transit until a later call asks the provider again under the same key."""
-    payout = await get(payout_id)
+    payout = await repository.get_payout(payout_id)
     if payout is None:
         raise PayoutNotFound
     if payout.status is PayoutStatus.SCHEDULED:
@@ -283,12 +238,12 @@ async def process_payout(payout_id: str, provider: PayoutProvider | None = None)
                 lambda session: _apply(session, scheduled, PayoutAction.START, SYSTEM_ACTOR)
             )
         except IllegalPayoutTransition:
-            payout = await get(payout_id)  # another worker started it
+            payout = await repository.get_payout(payout_id)  # another worker started it
             assert payout is not None
         else:
             # Only the worker that started this attempt may still call it off: nobody can
             # have asked the provider yet.
-            account = await accounts.get_account(payout.account_id)
+            account = await repository.get_account(payout.account_id)
             if account is None or not account.payable_to:
                 return await _settle(
                     payout, PayoutAction.FAIL,
@@ -296,7 +251,7 @@ async def process_payout(payout_id: str, provider: PayoutProvider | None = None)
                 )
     if payout.status is not PayoutStatus.PROCESSING:
         return payout
-    account = await accounts.get_account(payout.account_id)
+    account = await repository.get_account(payout.account_id)
     assert account is not None, "payout accounts are never deleted"
     destination = PayoutDestination(account.holder_name, account.account_number, account.ifsc)
     try:
@@ -328,14 +283,14 @@ async def _settle(
                                    changes=changes)
         )
     except IllegalPayoutTransition:
-        settled = await get(payout.id)  # a concurrent worker settled it first
+        settled = await repository.get_payout(payout.id)  # a concurrent worker settled it first
         assert settled is not None
         return settled
 
 
 async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
     """Send a failed payout again (attempt + 1), to the recipient's current verified account."""
-    payout = await get(payout_id)
+    payout = await repository.get_payout(payout_id)
     if payout is None:
         raise PayoutNotFound
     if move_for(payout.status, PayoutAction.RETRY) is None:
@@ -361,102 +316,3 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
     retried = await transaction(work)
     settled = await process_payout(retried.id)
     return PayoutResult(read(settled), _message(settled))
-
-
-async def resume_unsettled(older_than: timedelta, limit: int = 100) -> int:
-    """Carry on payouts left scheduled or processing (a crash, a provider timeout)."""
-    cursor = (
-        _collection()
-        .find({"status": {"$in": [PayoutStatus.SCHEDULED.value, PayoutStatus.PROCESSING.value]},
-               "updated_at": {"$lt": clock.utcnow() - older_than}}, {"_id": 1})
-        .sort("updated_at", ASCENDING)
-        .limit(limit)
-    )
-    resumed = 0
-    for doc in await cursor.to_list():
-        try:
-            await process_payout(doc["_id"])
-            resumed += 1
-        except Exception:
-            log.exception("resuming a payout failed", extra={"payoutId": doc["_id"]})
-    return resumed
-
-
-# --- reads ---------------------------------------------------------------------------------
-
-async def _own_recipient(actor: Actor) -> str | None:
-    """None when the actor sees every recipient (finance); else the id of its own dealer."""
-    if actor.can(Permission.PAYOUTS_MANAGE):
-        return None
-    if actor.role is Role.DEALER:
-        return await dealers_service.dealer_id_of(actor) or ""
-    raise Forbidden("Only the recipient and finance admins can see payouts")
-
-
-async def get_visible(actor: Actor, payout_id: str) -> Payout:
-    """The payout, if the actor is its recipient or finance; anyone else is told 404."""
-    payout = await get(payout_id)
-    try:
-        own = await _own_recipient(actor)
-    except Forbidden:
-        raise PayoutNotFound from None
-    if payout is None or (own is not None and payout.recipient_id != own):
-        raise PayoutNotFound
-    return payout
-
-
-@dataclass(frozen=True)
-class PayoutFilter:
-    recipient_id: str | None = None
-    status: PayoutStatus | None = None
-
-
-async def list_payouts(
-    actor: Actor, filters: PayoutFilter, page: PageRequest
-) -> tuple[list[Payout], str | None]:
-    own = await _own_recipient(actor)
-    query: dict[str, Any] = {}
-    if own is not None:
-        if not own or (filters.recipient_id and filters.recipient_id != own):
-            return [], None
-        query["recipient_id"] = own
-    elif filters.recipient_id:
-        query["recipient_id"] = filters.recipient_id
-    if filters.status:
-        query["status"] = filters.status.value
-    docs, next_cursor = await paginate(_collection(), query, page)
-    return [Payout.model_validate(doc) for doc in docs], next_cursor
-
-
-async def recipient_balance(actor: Actor, recipient_id: str | None) -> RecipientBalance:
-    """Payable, pending escrow, in transit and paid out, with the ledger entries behind them."""
-    own = await _own_recipient(actor)
-    if own is None:
-        if not recipient_id:
-            raise RuleViolation("recipientId is required",
-                                {"errors": [{"field": "query.recipientId", "message": "required"}]})
-        if await dealers_service.get_dealer(recipient_id) is None:
-            raise RecipientNotFound
-    else:
-        if not own or (recipient_id and recipient_id != own):
-            raise RecipientNotFound
-        recipient_id = own
-    payable, in_transit = ledger_accounts.payable(recipient_id), ledger_accounts.in_transit(recipient_id)
-    balances = await ledger.balances([payable, in_transit])
-    entries = await ledger.entries_of([payable, in_transit], limit=BALANCE_ENTRIES)
-    return RecipientBalance(
-        recipient_id=recipient_id,
-        payable=balances[payable],
-        pending_escrow=await ledger.pending_escrow(recipient_id),
-        in_transit=balances[in_transit],
-        paid_out=await paid_out(recipient_id),
-        entries=[entry_read(entry) for entry in entries],
-    )
-
-
-async def paid_out(recipient_id: str) -> int:
-    """The sum of the recipient's paid payouts (each posted in_transit → payouts with it)."""
-    pipeline = [{"$match": {"recipient_id": recipient_id, "status": PayoutStatus.PAID.value}},
-                {"$group": {"_id": None, "total": {"$sum": "$amount"}}}]
-    rows = await (await _collection().aggregate(pipeline)).to_list()
-    return int(rows[0]["total"]) if rows else 0

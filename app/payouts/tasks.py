@@ -5,6 +5,7 @@ keys each recipient's payout `batch:{recipientId}:{UTC date}`, and resuming a pa
 provider again under the same key.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from app.core.permissions import SYSTEM_ACTOR
 from app.dealers import service as dealers_service
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import accounts, service
+from app.payouts import repository, service
 from app.payouts.models import PayoutSource
 from app.payouts.schemas import PayoutCreate
 
@@ -43,7 +44,7 @@ async def run_payout_batch(day: date | None = None, minimum: int | None = None) 
     day = day or clock.utcnow().date()
     minimum = settings().payouts.batch_minimum if minimum is None else minimum
     report = BatchReport(day=day)
-    for recipient_id in sorted(await accounts.verified_recipients()):
+    for recipient_id in sorted(await repository.verified_recipients()):
         dealer = await dealers_service.get_dealer(recipient_id)
         # An automatic payout never goes to a suspended or blocked dealer; finance still can.
         if not dealers_service.is_selling(dealer):
@@ -53,14 +54,19 @@ async def run_payout_batch(day: date | None = None, minimum: int | None = None) 
             report.skipped.append(recipient_id)
             continue
         try:
-            result = await service.create_payout(
+            response = await service.create_payout(
                 SYSTEM_ACTOR, PayoutCreate(recipient_id=recipient_id),
                 batch_key(recipient_id, day), source=PayoutSource.BATCH,
             )
         except AppError as refusal:
             report.refused[recipient_id] = refusal.message
             continue
-        (report.replayed if result.replayed else report.created).append(result.payout.id)
+        answer = json.loads(response.body)
+        if response.status_code >= 400:  # a refusal earlier today, replayed
+            report.refused[recipient_id] = answer["message"]
+            continue
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        (report.replayed if replayed else report.created).append(answer["data"]["id"])
     log.info("payout batch", extra={"day": day.isoformat(), "created": len(report.created),
                                     "replayed": len(report.replayed),
                                     "refused": len(report.refused)})
@@ -72,6 +78,18 @@ async def payout_batch_job() -> bool:
     return False
 
 
+async def resume_unsettled(older_than: timedelta, limit: int = 100) -> int:
+    """Carry on payouts left scheduled or processing (a crash, a provider timeout)."""
+    resumed = 0
+    for payout_id in await repository.unsettled_payout_ids(clock.utcnow() - older_than, limit):
+        try:
+            await service.process_payout(payout_id)
+            resumed += 1
+        except Exception:
+            log.exception("resuming a payout failed", extra={"payoutId": payout_id})
+    return resumed
+
+
 async def resume_unsettled_payouts() -> bool:
-    await service.resume_unsettled(UNSETTLED_AFTER)
+    await resume_unsettled(UNSETTLED_AFTER)
     return False

@@ -1,7 +1,7 @@
 
 import pytest
 
-from tests.disputes.stories import Disputes
+from tests.disputes.factories import Disputes
 from tests.payments.factories import Payments
 
 

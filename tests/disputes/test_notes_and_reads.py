@@ -1,6 +1,6 @@
 """Who reads a dispute, and evidence notes from the buyer, the dealer and admins."""
 
-from tests.disputes.stories import Disputes
+from tests.disputes.factories import Disputes
 from tests.helpers import assert_error, field_errors
 from tests.payments.factories import Payments
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from tests.disputes.stories import Disputes
+from tests.disputes.factories import Disputes
 from tests.helpers import assert_error, field_errors
 from tests.orders import factories as order_factories
 from tests.payments.factories import Payments, escrow_of

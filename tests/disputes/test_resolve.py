@@ -4,11 +4,11 @@ import asyncio
 
 import pytest
 
-from app.disputes import service as disputes_service
+from app.disputes import resolution as disputes_resolution
 from app.payments.commission import commission_of
 from app.payments.ledger import accounts
 from app.payments.models import Refund, RefundStatus
-from tests.disputes.stories import Disputes
+from tests.disputes.factories import Disputes
 from tests.helpers import assert_error, field_errors
 from tests.payments.factories import Payments, Purchase, balance, escrow_of
 
@@ -232,7 +232,7 @@ async def test_an_interrupted_resolution_continues_on_retry_and_moves_money_once
 ):
     purchase, dispute = await disputed(pay, disputes)
     payment_id, amount = purchase.payment["id"], purchase.payment["amount"]
-    real_release_step = disputes_service._release_step
+    real_release_step = disputes_resolution._release_step
     crashes = []
 
     async def crash_once(*args, **kwargs):
@@ -241,7 +241,7 @@ async def test_an_interrupted_resolution_continues_on_retry_and_moves_money_once
             raise RuntimeError("worker died after the refund")
         return await real_release_step(*args, **kwargs)
 
-    monkeypatch.setattr(disputes_service, "_release_step", crash_once)
+    monkeypatch.setattr(disputes_resolution, "_release_step", crash_once)
     key = {"Idempotency-Key": "resolve-crash-0001"}
 
     crashed = await disputes.resolve(dispute["id"], "split", 20_000, **key)

@@ -5,7 +5,7 @@
 from app.payments.ledger import accounts
 from tests.orders import factories as order_factories
 from tests.payments.factories import Payments, balance, escrow_of, idem
-from tests.payouts import stories as payout_stories
+from tests.payouts import factories as payout_factories
 
 
 async def test_full_purchase_holds_then_releases_money_minus_commission(pay: Payments):
@@ -58,9 +58,9 @@ async def test_full_purchase_holds_then_releases_money_minus_commission(pay: Pay
     await pay.ledger_is_valid()
 
     finance = await pay.finance()
-    registered = await payout_stories.register_account(pay.api, shop.account)
+    registered = await payout_factories.register_account(pay.api, shop.account)
     assert registered.status_code == 201, registered.text
-    await payout_stories.verify_account(pay.api, finance, registered.json()["data"]["id"])
+    await payout_factories.verify_account(pay.api, finance, registered.json()["data"]["id"])
     payout = await pay.client.post("/api/payouts", json={"recipientId": shop.dealer_id},
                                    headers={**finance.headers, **idem()})
     assert payout.status_code == 201, payout.text

@@ -4,7 +4,7 @@ import pytest
 
 from tests.dealers.factories import approved_dealer, submitted_dealer
 from tests.helpers import assert_error, field_errors
-from tests.payouts.stories import account_number, register_account, verify_account
+from tests.payouts.factories import account_number, register_account, verify_account
 
 
 async def test_registration_masks_the_number_in_every_response(api):

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from app.payouts.tasks import batch_key, run_payout_batch
 from tests.helpers import assert_error
-from tests.payouts.stories import assert_ledger_valid, balance_of, fund, payee
+from tests.payouts.factories import assert_ledger_valid, balance_of, fund, payee
 
 MINIMUM = 100_000  # PAYOUT_BATCH_MINIMUM's default
 

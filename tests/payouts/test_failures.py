@@ -5,11 +5,12 @@ import asyncio
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payouts import service as payouts
+from app.payouts import tasks as payout_tasks
 from app.payouts.exceptions import ProviderError
 from app.payouts.models import SandboxPayoutTransfer
 from app.payouts.provider import PayoutDestination, SandboxPayoutProvider, use_provider
 from tests.helpers import assert_error
-from tests.payouts.stories import (
+from tests.payouts.factories import (
     account_number,
     assert_ledger_valid,
     balance_of,
@@ -156,8 +157,8 @@ async def test_the_reconciler_resumes_unsettled_payouts(api):
     payout = (await pay_out(api, finance, profile["id"], 40_000)).json()["data"]
     use_provider(None)
 
-    assert await payouts.resume_unsettled(timedelta(hours=1)) == 0
-    assert await payouts.resume_unsettled(timedelta(0)) == 1
+    assert await payout_tasks.resume_unsettled(timedelta(hours=1)) == 0
+    assert await payout_tasks.resume_unsettled(timedelta(0)) == 1
 
     read = await api.client.get(f"/api/payouts/{payout['id']}", headers=finance.headers)
     assert read.json()["data"]["status"] == "paid"
@@ -192,7 +193,7 @@ async def test_account_numbers_never_reach_the_logs(api):
     with captured_logs() as lines:
         account = (await register_account(api, dealer, number)).json()["data"]
         await verify_account(api, finance, account["id"])
-        from tests.payouts.stories import fund
+        from tests.payouts.factories import fund
 
         await fund(profile["id"], 5_000)
         payout = (await pay_out(api, finance, profile["id"], 5_000)).json()["data"]

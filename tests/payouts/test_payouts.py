@@ -8,7 +8,7 @@ from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from tests.dealers.factories import approved_dealer
 from tests.helpers import assert_error, field_errors
-from tests.payouts.stories import (
+from tests.payouts.factories import (
     assert_ledger_valid,
     balance,
     balance_of,

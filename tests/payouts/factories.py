@@ -1,4 +1,4 @@
-"""Payout stories: dealers with bank accounts, payable balances and finance admins."""
+"""Payout factories: dealers with bank accounts, payable balances and finance admins."""
 
 import itertools
 import logging

@@ -1,4 +1,4 @@
-"""Dispute stories over the payments ones: open, add notes, resolve — all through the API."""
+"""Dispute factories over the payments stories: open, add notes, resolve — all through the API."""
 
 from typing import Any
 

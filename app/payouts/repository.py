@@ -1,0 +1,194 @@
+"""Every query on payouts, payout accounts and the sandbox provider's transfers.
+
+Reads of what a caller may see take the `Actor`: a dealer sees its own (its dealer profile
+is the recipient), holders of the read-all permission see everything.
+"""
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from app.core.database import Session
+from app.core.pagination import PageRequest, paginate
+from app.core.permissions import Actor, Permission
+from app.core.policy import OwnerFields, Owners, may_see, visibility_filter
+from app.payouts.models import (
+    AccountStatusChange,
+    Payout,
+    PayoutAccount,
+    PayoutAccountStatus,
+    PayoutStatus,
+    PayoutStatusChange,
+    SandboxPayoutTransfer,
+)
+
+RECIPIENT = OwnerFields(dealer="recipient_id")
+UNSETTLED = [PayoutStatus.SCHEDULED.value, PayoutStatus.PROCESSING.value]
+
+
+def _document(model: Payout | PayoutAccount | SandboxPayoutTransfer) -> dict[str, Any]:
+    return {"_id": model.id, **model.model_dump(exclude={"id", "revision_id"})}
+
+
+M = TypeVar("M", Payout, PayoutAccount)
+
+
+async def _page_visible(
+    model: type[M], actor: Actor, read_all: Permission, query: dict[str, Any], page: PageRequest
+) -> tuple[list[M], str | None]:
+    """A page of `query` narrowed to the recipients `actor` may see."""
+    visible = visibility_filter(actor, RECIPIENT, read_all)
+    if visible:
+        query = {"$and": [query, visible]} if query else visible
+    docs, next_cursor = await paginate(model.get_pymongo_collection(), query, page)
+    return [model.model_validate(doc) for doc in docs], next_cursor
+
+
+# --- payouts -------------------------------------------------------------------------------
+
+def _payouts() -> AsyncCollection:
+    return Payout.get_pymongo_collection()
+
+
+async def get_payout(payout_id: str, session: Session | None = None) -> Payout | None:
+    """A payout by id, for the system's own work (no caller to scope to)."""
+    doc = await _payouts().find_one({"_id": payout_id}, session=session)
+    return Payout.model_validate(doc) if doc else None
+
+
+async def visible_payout(actor: Actor, payout_id: str) -> Payout | None:
+    """The payout if `actor` is its recipient or may see every payout; else None."""
+    payout = await get_payout(payout_id)
+    if payout is None or not may_see(actor, Owners(dealer_id=payout.recipient_id),
+                                     Permission.PAYOUTS_MANAGE):
+        return None
+    return payout
+
+
+async def page_visible_payouts(
+    actor: Actor, query: dict[str, Any], page: PageRequest
+) -> tuple[list[Payout], str | None]:
+    return await _page_visible(Payout, actor, Permission.PAYOUTS_MANAGE, query, page)
+
+
+async def insert_payout(session: Session, payout: Payout) -> None:
+    await _payouts().insert_one(_document(payout), session=session)
+
+
+async def move_payout(
+    session: Session, payout: Payout, entry: PayoutStatusChange, changes: dict[str, Any],
+    now: datetime,
+) -> Payout | None:
+    """Apply `entry`'s move only from the state and version `payout` was read in."""
+    doc = await _payouts().find_one_and_update(
+        {"_id": payout.id, "status": payout.status.value, "version": payout.version},
+        {"$set": {**changes, "status": entry.to_status.value, "attempt": entry.attempt,
+                  "updated_at": now},
+         "$inc": {"version": 1},
+         "$push": {"status_history": entry.model_dump(mode="python")}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return Payout.model_validate(doc) if doc else None
+
+
+async def unsettled_payout_ids(updated_before: datetime, limit: int) -> list[str]:
+    cursor = (
+        _payouts()
+        .find({"status": {"$in": UNSETTLED}, "updated_at": {"$lt": updated_before}}, {"_id": 1})
+        .sort("updated_at", ASCENDING)
+        .limit(limit)
+    )
+    return [doc["_id"] for doc in await cursor.to_list()]
+
+
+async def paid_out(recipient_id: str) -> int:
+    """The sum of the recipient's paid payouts."""
+    pipeline = [{"$match": {"recipient_id": recipient_id, "status": PayoutStatus.PAID.value}},
+                {"$group": {"_id": None, "total": {"$sum": "$amount"}}}]
+    rows = await (await _payouts().aggregate(pipeline)).to_list()
+    return int(rows[0]["total"]) if rows else 0
+
+
+# --- payout accounts ---------------------------------------------------------------------
+
+def _accounts() -> AsyncCollection:
+    return PayoutAccount.get_pymongo_collection()
+
+
+async def get_account(account_id: str, session: Session | None = None) -> PayoutAccount | None:
+    doc = await _accounts().find_one({"_id": account_id}, session=session)
+    return PayoutAccount.model_validate(doc) if doc else None
+
+
+async def active_account(recipient_id: str, session: Session | None = None) -> PayoutAccount | None:
+    doc = await _accounts().find_one({"recipient_id": recipient_id, "active": True},
+                                     session=session)
+    return PayoutAccount.model_validate(doc) if doc else None
+
+
+async def insert_account(session: Session, account: PayoutAccount) -> None:
+    await _accounts().insert_one(_document(account), session=session)
+
+
+async def supersede_account(
+    session: Session, previous: PayoutAccount, replacement_id: str, entry: AccountStatusChange,
+    now: datetime,
+) -> bool:
+    """Retire the active account, only from the version it was read in."""
+    result = await _accounts().update_one(
+        {"_id": previous.id, "version": previous.version, "active": True},
+        {"$set": {"active": False, "status": entry.to_status.value,
+                  "superseded_by": replacement_id, "updated_at": now},
+         "$inc": {"version": 1},
+         "$push": {"status_history": entry.model_dump(mode="python")}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def move_account(
+    session: Session, account: PayoutAccount, entry: AccountStatusChange, now: datetime
+) -> PayoutAccount | None:
+    """Change an active account's status, only from the state and version it was read in."""
+    doc = await _accounts().find_one_and_update(
+        {"_id": account.id, "status": account.status.value, "version": account.version,
+         "active": True},
+        {"$set": {"status": entry.to_status.value, "updated_at": now},
+         "$inc": {"version": 1},
+         "$push": {"status_history": entry.model_dump(mode="python")}},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return PayoutAccount.model_validate(doc) if doc else None
+
+
+async def verified_recipients() -> list[str]:
+    """Every recipient whose active account is verified (the batch's candidates)."""
+    return await _accounts().distinct(
+        "recipient_id", {"active": True, "status": PayoutAccountStatus.VERIFIED.value}
+    )
+
+
+async def page_visible_accounts(
+    actor: Actor, query: dict[str, Any], page: PageRequest
+) -> tuple[list[PayoutAccount], str | None]:
+    return await _page_visible(PayoutAccount, actor, Permission.PAYOUT_ACCOUNTS_VERIFY, query,
+                               page)
+
+
+# --- the sandbox provider's transfers ------------------------------------------------------
+
+async def record_sandbox_transfer(record: SandboxPayoutTransfer) -> tuple[dict[str, Any], bool]:
+    """Store the transfer unless its key is known: (the stored one, whether it is new)."""
+    transfers = SandboxPayoutTransfer.get_pymongo_collection()
+    try:
+        await transfers.insert_one(_document(record))
+    except DuplicateKeyError:
+        stored = await transfers.find_one({"_id": record.id})
+        assert stored is not None
+        return stored, False
+    return record.model_dump() | {"_id": record.id}, True
