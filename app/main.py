@@ -38,6 +38,7 @@ from app.payments.router import router as payments_router
 from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
 from app.platform_rules.router import router as platform_rules_router
+from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
 from app.users import service as users_service
@@ -79,7 +80,7 @@ OPENAPI_TAGS = [
 
 
 def _jobs(config: Settings) -> JobRunner:
-    runner = JobRunner()
+    runner = JobRunner(journal=config.job_run_journal)
     runner.add(
         PeriodicJob(
             "audit-sequencer", audit_service.sequence_job, interval=0.25,
@@ -213,6 +214,7 @@ def create_app(config: Settings | None = None) -> Any:
     configure_logging(config.log_level)
     fastapi_app = create_fastapi(config)
     sio = create_socketio_server(config)
+    realtime_events.use_server(sio)
     asgi = socketio.ASGIApp(sio, other_asgi_app=TooLargeEnvelope(fastapi_app))
     asgi.fastapi = fastapi_app  # type: ignore[attr-defined]
     asgi.sio = sio  # type: ignore[attr-defined]
