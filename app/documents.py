@@ -5,7 +5,7 @@ from app.audit.models import AuditChainHead, AuditEntry
 from app.auth.models import LoginThrottle
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
-from app.core.leases import Lease
+from app.core.leases import JobRun, Lease
 from app.dealers.models import DOCUMENTS as DEALER_DOCUMENTS
 from app.disputes.models import DOCUMENTS as DISPUTE_DOCUMENTS
 from app.notifications.models import DOCUMENTS as NOTIFICATION_DOCUMENTS
@@ -21,6 +21,7 @@ DOCUMENT_MODELS: list[type] = [
     AuditEntry,
     AuditChainHead,
     Lease,
+    JobRun,
     LoginThrottle,
     RefreshToken,
     User,

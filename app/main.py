@@ -42,6 +42,7 @@ from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
 from app.platform_rules import service as platform_rules_service
 from app.platform_rules.router import router as platform_rules_router
+from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
 from app.users import service as users_service
@@ -83,7 +84,7 @@ OPENAPI_TAGS = [
 
 
 def _jobs(config: Settings) -> JobRunner:
-    runner = JobRunner()
+    runner = JobRunner(journal=config.job_run_journal)
     runner.add(
         PeriodicJob(
             "audit-sequencer", audit_tasks.sequence_job, interval=0.25,
@@ -219,6 +220,7 @@ def create_app(config: Settings | None = None) -> Any:
     configure_logging(config.log_level)
     fastapi_app = create_fastapi(config)
     sio = create_socketio_server(config)
+    realtime_events.use_server(sio)
     asgi = socketio.ASGIApp(sio, other_asgi_app=TooLargeEnvelope(fastapi_app))
     asgi.fastapi = fastapi_app  # type: ignore[attr-defined]
     asgi.sio = sio  # type: ignore[attr-defined]

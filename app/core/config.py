@@ -274,6 +274,12 @@ class Settings(Section):
         validation_alias="BACKGROUND_TASKS_ENABLED",
         description="Run the background jobs in this process",
     )
+    job_run_journal: bool = Field(
+        default=False,
+        validation_alias="JOB_RUN_JOURNAL",
+        description="Record each background job run (job, instance, start, end) in `job_runs` "
+        "for a day, to see which instance ran what",
+    )
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from app.core import leases
+from app.core import clock, leases
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ class PeriodicJob:
     """Runs `work` every `interval` seconds (sooner when woken) while holding its lease.
 
     `work` returns True when it stopped early with more to do, so it runs again at once.
+    With `journal`, each run (failed ones too, not one cut short by stop) is recorded.
     """
 
     name: str
@@ -33,6 +34,7 @@ class PeriodicJob:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     _held_until: float = 0.0
     stopping: bool = False
+    journal: bool = False
 
     async def _hold_lease(self) -> bool:
         """Renew the lease at half its life rather than on every tick."""
@@ -45,12 +47,22 @@ class PeriodicJob:
         self._held_until = 0.0
         return False
 
+    async def _run(self) -> bool:
+        if not self.journal:
+            return await self.work()
+        started_at = clock.utcnow()
+        try:
+            return await self.work()
+        finally:
+            if not self.stopping:
+                await leases.record_run(self.name, started_at, clock.utcnow())
+
     async def run_forever(self) -> None:
         while not self.stopping:
             more = False
             try:
                 if await self._hold_lease():
-                    more = await self.work()
+                    more = await self._run()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -66,11 +78,13 @@ class PeriodicJob:
 
 
 class JobRunner:
-    def __init__(self) -> None:
+    def __init__(self, journal: bool = False) -> None:
+        self.journal = journal
         self.jobs: list[PeriodicJob] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def add(self, job: PeriodicJob) -> PeriodicJob:
+        job.journal = job.journal or self.journal
         self.jobs.append(job)
         return job
 

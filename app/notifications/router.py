@@ -1,24 +1,13 @@
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from app.auth.dependencies import CurrentActor
 from app.core.errors import responses
 from app.core.pagination import Pagination
-from app.core.schemas import APIModel, Envelope, Page, ok
+from app.core.schemas import Envelope, Page, ok
 from app.notifications import service
+from app.notifications.schemas import NotificationRead
 
 router = APIRouter(tags=["Notifications"], responses=responses(401))
-
-
-class NotificationRead(APIModel):
-    id: str
-    kind: str
-    subject_type: str
-    subject_id: str
-    message: str
-    read_at: datetime | None = None
-    created_at: datetime
 
 
 @router.get("/api/notifications")

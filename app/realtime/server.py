@@ -11,6 +11,7 @@ import socketio
 from app.core.config import Settings, settings
 from app.core.permissions import REFUSED_ACCOUNT_STATUSES
 from app.core.security import decode_access_token
+from app.realtime.events import user_room
 from app.users import service as users_service
 
 
@@ -42,6 +43,6 @@ def create_socketio_server(config: Settings) -> socketio.AsyncServer:
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
         session = await authenticate(auth)
         await sio.save_session(sid, session)
-        await sio.enter_room(sid, f"user:{session['userId']}")
+        await sio.enter_room(sid, user_room(session["userId"]))
 
     return sio
