@@ -4,10 +4,7 @@ Reads of products take the `Viewer` and return only what it may see: listed prod
 (active, of a selling dealer) for everyone, every status for the dealer itself and admins.
 """
 
-import base64
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -25,8 +22,7 @@ from app.catalog.models import (
 from app.catalog.schemas import BrowseFilters, ProductSort
 from app.core import clock
 from app.core.database import Session
-from app.core.errors import BadRequest
-from app.core.pagination import PageRequest, paginate
+from app.core.pagination import PageRequest, decode_cursor, encode_cursor, paginate
 
 LIST_PROJECTION = {"price_history": 0}
 _INVENTORY = "_inventory"
@@ -116,7 +112,7 @@ async def page_products(
     the join comes before the limit so that out-of-stock products do not shorten the page.
     """
     if page.cursor:
-        value, last_id = _decode_cursor(page.cursor, order)
+        value, last_id = decode_cursor(page.cursor, sort=order.name)
         op = "$lt" if order.direction == DESCENDING else "$gt"
         query = {"$and": [query, {"$or": [
             {order.field: {op: value}}, {order.field: value, "_id": {op: last_id}},
@@ -137,7 +133,7 @@ async def page_products(
         return found, None
     found = found[: page.limit]
     last = found[-1].product
-    return found, _encode_cursor(order, getattr(last, order.field), last.id)
+    return found, encode_cursor(getattr(last, order.field), last.id, sort=order.name)
 
 
 def _join_inventory() -> dict[str, Any]:
@@ -156,27 +152,6 @@ async def _with_stock(pipeline: list[dict[str, Any]]) -> list[ProductWithStock]:
         stock = doc.pop(_INVENTORY, None) or [{}]
         found.append(ProductWithStock(Product.model_validate(doc), stock[0].get("available", 0)))
     return found
-
-
-def _encode_cursor(order: SortOrder, value: Any, doc_id: str) -> str:
-    if isinstance(value, datetime):
-        payload: dict[str, Any] = {"s": order.name, "t": value.isoformat(), "id": doc_id}
-    else:
-        payload = {"s": order.name, "v": value, "id": doc_id}
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, order: SortOrder) -> tuple[Any, str]:
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if payload["s"] != order.name:
-            raise ValueError("cursor of another sort order")
-        value = datetime.fromisoformat(payload["t"]) if "t" in payload else payload["v"]
-        if not isinstance(payload["id"], str):
-            raise TypeError("bad id")
-        return value, payload["id"]
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest("Invalid cursor") from None
 
 
 NEWEST = SortOrder("newest", "created_at", DESCENDING)

@@ -59,11 +59,6 @@ async def get_private(actor: Actor | None, dealer_id: str) -> Dealer | None:
     return dealer if dealer is not None and sees_private(actor, dealer) else None
 
 
-async def get_of_user(user_id: str) -> Dealer | None:
-    """System scope: the dealer profile of an account (prefer `actor.dealer_id`)."""
-    return await Dealer.find_one(Dealer.user_id == user_id)
-
-
 async def page(
     actor: Actor, status: DealerStatus | None, page_request: PageRequest
 ) -> tuple[list[Dealer], str | None]:

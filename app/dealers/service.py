@@ -52,22 +52,6 @@ async def get_dealer(dealer_id: str) -> Dealer | None:
     return await repository.get_visible(SYSTEM_ACTOR, dealer_id)
 
 
-async def get_dealer_of_user(user_id: str) -> Dealer | None:
-    """Deprecated: use `actor.dealer_id`. Kept while payouts moves off it."""
-    return await repository.get_of_user(user_id)
-
-
-async def dealer_id_of(actor: Actor | None) -> str | None:
-    """Deprecated: use `actor.dealer_id`. Kept while other domains move off it (it still
-    looks the profile up for an actor built without one, as some tests do)."""
-    if actor is None or actor.role is not Role.DEALER:
-        return None
-    if actor.dealer_id:
-        return actor.dealer_id
-    dealer = await repository.get_of_user(actor.id)
-    return dealer.id if dealer else None
-
-
 async def require_selling_dealer(actor: Actor) -> Dealer:
     """The caller's own dealer profile, provided it is approved to sell."""
     dealer = None

@@ -55,3 +55,17 @@ async def test_an_injected_cursor_is_a_400(api, client, payload):
     )
     assert response.status_code == 400, response.text
     assert response.json()["message"] == "Invalid cursor"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"s": "newest", "v": {"$gt": ""}, "id": "x"},
+        {"s": "newest", "t": "2026-01-01T00:00:00+00:00", "id": {"$ne": None}},
+        {"s": "price", "v": 100, "id": "x"},  # a cursor of another sort order
+    ],
+)
+async def test_an_injected_browse_cursor_is_a_400(client, payload):
+    response = await client.get("/api/products", params={"cursor": _cursor(payload)})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "Invalid cursor"
