@@ -14,6 +14,7 @@ from app.core import clock
 from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLimitSettings, Settings
 from app.core.embedded import EmbeddedMongo
 from app.main import create_app
+from app.payments.gateway import RazorpayGateway
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 from tests.live import LiveServer, WebhookReceiver, receiving_webhooks, running_live
 from tests.payments.factories import Payments
@@ -92,6 +93,12 @@ async def live_server(config: Settings) -> AsyncIterator[LiveServer]:
     """The whole platform under uvicorn on a loopback port, with the Razorpay sandbox."""
     async with running_live(config) as server:
         yield server
+
+
+@pytest.fixture
+def gateway(live_server: LiveServer) -> RazorpayGateway:
+    """The Razorpay SDK gateway, pointed at the live server's sandbox."""
+    return live_server.gateway()
 
 
 @pytest.fixture

@@ -24,11 +24,6 @@ def config(config: Settings, webhook_receiver: WebhookReceiver) -> Settings:
     return with_payment_settings(config, webhook_url=webhook_receiver.url)
 
 
-@pytest.fixture
-def gateway(live_server: LiveServer) -> RazorpayGateway:
-    return live_server.gateway()
-
-
 async def test_order_is_created_and_fetched_through_the_sdk(gateway: RazorpayGateway) -> None:
     created = await gateway.create_order(49900, receipt="pay_123", notes={"orderId": "ord_1"})
 

@@ -24,11 +24,6 @@ def config(config: Settings, webhook_receiver: WebhookReceiver) -> Settings:
     return with_payment_settings(config, webhook_url=webhook_receiver.url)
 
 
-@pytest.fixture
-def gateway(live_server: LiveServer) -> RazorpayGateway:
-    return live_server.gateway()
-
-
 async def test_checkout_delivers_a_signed_payment_captured_webhook(
     live_server: LiveServer, gateway: RazorpayGateway, webhook_receiver: WebhookReceiver
 ) -> None:
