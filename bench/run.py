@@ -21,6 +21,7 @@ from asgi_lifespan import LifespanManager
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit import service as audit_service  # noqa: E402
+from app.audit import tasks as audit_tasks  # noqa: E402
 from app.core.config import (  # noqa: E402
     AuthSettings,
     DatabaseSettings,
@@ -134,7 +135,7 @@ async def run(api: Api, products: int, orders: int, concurrency: int) -> None:
     report("POST /api/auth/login (argon2id)", *await timed(min(concurrency, 4), 100, login))
 
     started = time.perf_counter()
-    while await audit_service.sequence_pending():
+    while await audit_tasks.sequence_pending():
         pass
     report_chain = await audit_service.verify_chain()
     elapsed = time.perf_counter() - started
