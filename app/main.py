@@ -37,6 +37,7 @@ from app.orders import tasks as order_tasks
 from app.orders.router import router as orders_router
 from app.payments import tasks as payment_tasks
 from app.payments.router import router as payments_router
+from app.payments.router import webhook_router as payment_webhook_router
 from app.payments.service import refund_when_order_cancelled
 from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
@@ -176,6 +177,8 @@ def create_fastapi(config: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, trusted_proxies=tuple(config.trusted_proxies))
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
+    app.include_router(payment_webhook_router, dependencies=[Depends(enforce_rate_limit)],
+                       max_body_size=config.payments.webhook_max_body_bytes)
     _add_health_routes(app)
     if config.payments.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))

@@ -15,6 +15,10 @@ class AlertKind(StrEnum):
     ESCROW_OVERDUE = "escrow_overdue"
     REFUND_FAILED = "refund_failed"
     CAPTURE_AMOUNT_MISMATCH = "capture_amount_mismatch"
+    # Escrow due for auto-release whose dealer is suspended or blocked: an admin decides.
+    ESCROW_DEALER_STOPPED = "escrow_dealer_stopped"
+    # Webhooks whose signature did not verify, counted per window (details.count).
+    WEBHOOK_BAD_SIGNATURES = "webhook_bad_signatures"
 
 
 class Alert(Document):

@@ -23,6 +23,14 @@ async def insert(session: Session, alert: Alert) -> None:
     await alert.insert(session=session)
 
 
+async def count_once_more(alert_key: str) -> bool:
+    """Add one to the open alert `alert_key`'s details.count; False if none is open."""
+    result = await _collection().update_one(
+        {"open_key": alert_key}, {"$inc": {"details.count": 1}}
+    )
+    return result.modified_count == 1
+
+
 async def page(
     open_only: bool | None, kind: AlertKind | None, page: PageRequest
 ) -> tuple[list[Alert], str | None]:

@@ -1,5 +1,6 @@
 """Raising (once per subject while open), listing and acknowledging alerts."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -34,6 +35,28 @@ async def raise_alert(
         return await transaction(work)
     except DuplicateKeyError:  # one is open already: the unique open_key refused this one
         return None
+
+
+async def count_in_window(
+    kind: AlertKind, subject_type: str, message: str, window_seconds: int,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Count one occurrence of `kind` in the current clock window: the first opens one alert
+    (audited like any alert), every later one only adds to its `details.count`, so a flood
+    costs one small update each and never grows the alert or audit collections."""
+    now = clock.utcnow()
+    start = int(now.timestamp()) // window_seconds * window_seconds
+    subject_id = f"window:{start}"
+    alert_key = f"{kind.value}:{subject_id}"
+    if await repository.count_once_more(alert_key):
+        return
+    window_start = datetime.fromtimestamp(start, UTC).isoformat()
+    opened = await raise_alert(kind, subject_type, subject_id, message, {
+        **(details or {}), "count": 1, "windowStart": window_start,
+        "windowSeconds": window_seconds,
+    })
+    if opened is None:  # another request opened it meanwhile: count this one there
+        await repository.count_once_more(alert_key)
 
 
 async def list_alerts(

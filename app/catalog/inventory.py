@@ -12,6 +12,7 @@ from app.core.database import Session, transaction
 from app.core.errors import RuleViolation
 from app.core.pagination import PageRequest
 from app.core.permissions import Actor
+from app.dealers import service as dealers_service
 
 # A product is low on stock when this many units or fewer are available to sell.
 LOW_STOCK_THRESHOLD = 5
@@ -60,6 +61,8 @@ def _below_reserved(index: int, product_id: str, quantity: int, reserved: int) -
 async def set_stock(actor: Actor, dealer_id: str, update: InventoryUpdate) -> list[InventoryItemRead]:
     """Set each product's stock; nothing changes unless every item is valid."""
     _check_manages(Viewer(actor), dealer_id)
+    if not actor.is_admin:
+        await dealers_service.require_selling(dealer_id)
     ids = [item.product_id for item in update.items]
     current = await repository.find_inventories(ids)
     unknown, too_low = [], []

@@ -138,6 +138,7 @@ async def update_product(actor: Actor, product_id: str, data: ProductUpdate) -> 
     if actor.is_admin:
         change = _moderation(product, requested, data.reason)
     else:
+        await dealers_service.require_selling(product.dealer_id)
         change = await _owner_edit(actor, product, requested, data.reason)
     if not change.audits:
         return present(viewer, item)
@@ -236,6 +237,8 @@ async def archive_product(actor: Actor, product_id: str, reason: str | None) -> 
     """Archive (never delete: orders keep referring to it); frees its SKU and listing key."""
     viewer, item = await _managed_product(actor, product_id)
     product = item.product
+    if not actor.is_admin:
+        await dealers_service.require_selling(product.dealer_id)
     if product.status is ProductStatus.ARCHIVED:
         raise IllegalProductTransition("The product is already archived",
                                        {"from": product.status, "allowed": []})

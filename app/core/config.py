@@ -164,6 +164,19 @@ class PaymentSettings(Section):
         validation_alias="PAYMENT_GATEWAY_TIMEOUT_SECONDS",
         description="Timeout of each gateway call",
     )
+    webhook_max_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        validation_alias="PAYMENT_WEBHOOK_MAX_BODY_BYTES",
+        description="Largest gateway webhook body accepted at /api/payments/webhook (413 above)",
+    )
+    webhook_alert_window_seconds: int = Field(
+        default=600,
+        ge=1,
+        validation_alias="PAYMENT_WEBHOOK_ALERT_WINDOW_SECONDS",
+        description="Webhooks with a bad signature are counted per window of this many seconds, "
+        "into one alert per window (never one audit entry each)",
+    )
 
     @property
     def uses_sandbox(self) -> bool:

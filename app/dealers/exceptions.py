@@ -25,3 +25,18 @@ class DealerNotApproved(Forbidden):
 
 class UnknownCommissionTier(RuleViolation):
     default_message = "Unknown commission tier"
+
+
+# The rule flag of every selling action refused because the dealer is suspended or blocked.
+DEALER_NOT_ACTIVE = "DEALER_NOT_ACTIVE"
+
+
+class DealerNotActive(Forbidden):
+    default_message = "This dealer is suspended or blocked: its selling actions are stopped"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"The dealer is {status}: packing, shipping, cancelling and catalogue changes are "
+            "stopped until an admin reinstates it",
+            {"ruleFlags": [DEALER_NOT_ACTIVE], "dealerStatus": status},
+        )

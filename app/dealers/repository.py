@@ -70,6 +70,12 @@ async def page(
     return [Dealer.model_validate(doc) for doc in docs], next_cursor
 
 
+async def ids_with_status(status: DealerStatus) -> list[str]:
+    """System scope: the ids of every dealer in `status` (served by the by_status index)."""
+    return [doc["_id"] for doc in await _collection().find(
+        {"status": status.value}, {"_id": 1}).to_list()]
+
+
 async def tiers_in_use(tiers: Iterable[str]) -> set[str]:
     """System scope: which of `tiers` some dealer is on."""
     return set(await _collection().distinct(

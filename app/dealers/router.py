@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path
 from app.auth.dependencies import CurrentActor, OptionalActor, require
 from app.core.errors import responses
 from app.core.pagination import Pagination
-from app.core.permissions import Permission
+from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
 from app.dealers import service
 from app.dealers.models import Dealer, DealerStatus
@@ -24,8 +24,8 @@ DealerId = Annotated[str, Path(alias="dealerId", max_length=64)]
 DealerManager = require(Permission.DEALERS_MANAGE)
 
 
-def _read(dealer: Dealer) -> DealerRead:
-    return DealerRead.model_validate(dealer)
+def _read(dealer: Dealer, actor: Actor | None) -> DealerRead:
+    return DealerRead.of(dealer, actor)
 
 
 @router.post("/api/dealers", status_code=201, responses=responses(409, 422))
@@ -33,13 +33,13 @@ async def submit_profile(
     body: DealerCreate, actor: require(Permission.DEALER_PROFILE_SUBMIT)
 ) -> Envelope[DealerRead]:
     """Submit the signed-in dealer account's business profile for admin verification."""
-    return ok(_read(await service.submit_profile(actor, body)), "Dealer profile submitted")
+    return ok(_read(await service.submit_profile(actor, body), actor), "Dealer profile submitted")
 
 
 @router.get("/api/dealers/me", responses=responses(404))
 async def my_profile(actor: CurrentActor) -> Envelope[DealerRead]:
     """The signed-in dealer's own profile, with its status and history."""
-    return ok(_read(await service.get_own(actor)))
+    return ok(_read(await service.get_own(actor), actor))
 
 
 @router.get("/api/dealers/{dealerId}", responses=responses(404))
@@ -47,7 +47,7 @@ async def get_dealer(dealer_id: DealerId, actor: OptionalActor) -> Envelope[Deal
     """An approved dealer's public profile; its owner and admins also see compliance data."""
     dealer = await service.get_visible(actor, dealer_id)
     if service.can_see_private(actor, dealer):
-        return ok(_read(dealer))
+        return ok(_read(dealer, actor))
     return ok(DealerPublic.model_validate(dealer))
 
 
@@ -57,7 +57,7 @@ async def change_status(
 ) -> Envelope[DealerRead]:
     """Approve, suspend, block or reinstate a dealer; suspension hides all its products."""
     dealer = await service.change_status(actor, dealer_id, body)
-    return ok(_read(dealer), f"Dealer is now {dealer.status.value}")
+    return ok(_read(dealer, actor), f"Dealer is now {dealer.status.value}")
 
 
 @router.patch("/api/dealers/{dealerId}/commission-tier", responses=responses(404, 422))
@@ -65,7 +65,7 @@ async def change_commission_tier(
     dealer_id: DealerId, body: CommissionTierIn, actor: require(Permission.COMMISSION_MANAGE)
 ) -> Envelope[DealerRead]:
     """Move a dealer to another commission tier."""
-    return ok(_read(await service.change_commission_tier(actor, dealer_id, body)))
+    return ok(_read(await service.change_commission_tier(actor, dealer_id, body), actor))
 
 
 @router.get("/api/admin/dealers", tags=["Admin"])
@@ -74,4 +74,4 @@ async def list_dealers(
 ) -> Envelope[Page[DealerRead]]:
     """Dealers, newest first; filter by status (e.g. pending for the approval queue)."""
     dealers, next_cursor = await service.list_dealers(actor, status, page)
-    return ok(Page[DealerRead](items=[_read(d) for d in dealers], next_cursor=next_cursor))
+    return ok(Page[DealerRead](items=[_read(d, actor) for d in dealers], next_cursor=next_cursor))

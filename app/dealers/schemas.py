@@ -5,9 +5,11 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from app.core.permissions import Actor
+from app.core.redaction import ShownActor, shown_actor
 from app.core.schemas import APIModel
 from app.core.validators import Gstin, Pan, Phone, Pincode, Reason
-from app.dealers.models import DealerStatus
+from app.dealers.models import Dealer, DealerStatus
 
 
 class AddressIn(APIModel):
@@ -88,7 +90,8 @@ class StatusChangeRead(APIModel):
     to_status: DealerStatus
     action: str
     reason: str | None = None
-    by: str
+    by: ShownActor = Field(description="The account that acted; an admin as {role: admin} "
+                                        "to anyone but admins")
     override: bool
     at: datetime
 
@@ -105,3 +108,12 @@ class DealerRead(DealerPublic):
     commission_tier: str
     status_history: list[StatusChangeRead]
     updated_at: datetime
+
+    @classmethod
+    def of(cls, dealer: Dealer, viewer: Actor | None) -> "DealerRead":
+        """The profile as `viewer` (its owner or an admin) sees it: admins' ids for admins only."""
+        read = cls.model_validate(dealer)
+        for shown, entry in zip(read.status_history, dealer.status_history, strict=True):
+            # Every move but the owner's own submission is an admin's.
+            shown.by = shown_actor(viewer, entry.by, by_admin=entry.by != dealer.user_id)
+        return read

@@ -13,9 +13,10 @@ from app.audit import service as audit
 from app.core.database import Session, transaction
 from app.core.errors import ReasonRequired
 from app.core.pagination import PageRequest
-from app.core.permissions import SYSTEM_ACTOR, Actor, Role
+from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor, Role
 from app.dealers import repository
 from app.dealers.exceptions import (
+    DealerNotActive,
     DealerNotApproved,
     DealerNotFound,
     DealerProfileExists,
@@ -28,6 +29,14 @@ from app.dealers.schemas import CommissionTierIn, DealerAction, DealerCreate, De
 from app.dealers.transitions import Move, allowed_actions, move_for
 from app.platform_rules import service as platform_rules_service
 from app.users import service as users_service
+
+# Dealers whose selling an admin stopped: their accounts follow them (ACCOUNT_FOLLOWS).
+STOPPED = frozenset({DealerStatus.SUSPENDED, DealerStatus.BLOCKED})
+ACCOUNT_FOLLOWS: dict[DealerAction, AccountStatus] = {
+    DealerAction.SUSPEND: AccountStatus.SUSPENDED,
+    DealerAction.BLOCK: AccountStatus.BLOCKED,
+    DealerAction.REINSTATE: AccountStatus.ACTIVE,
+}
 
 # hook(session, dealer_id, selling): run in the transaction that changes a dealer's status.
 SellingHook = Callable[[Session, str, bool], Awaitable[object]]
@@ -57,10 +66,27 @@ async def require_selling_dealer(actor: Actor) -> Dealer:
     dealer = None
     if actor.role is Role.DEALER and actor.dealer_id:
         dealer = await repository.get_private(actor, actor.dealer_id)
-    if not is_selling(dealer):
-        raise DealerNotApproved
+    _check_selling(dealer)
     assert dealer is not None
     return dealer
+
+
+async def require_selling(dealer_id: str) -> None:
+    """Refuse (403, rule flag DEALER_NOT_ACTIVE) a selling action of a dealer that is
+    suspended or blocked: packing, shipping or cancelling its orders, changing its catalogue."""
+    _check_selling(await get_dealer(dealer_id))
+
+
+def _check_selling(dealer: Dealer | None) -> None:
+    if dealer is not None and dealer.status in STOPPED:
+        raise DealerNotActive(dealer.status.value)
+    if not is_selling(dealer):
+        raise DealerNotApproved
+
+
+async def ids_with_status(status: DealerStatus) -> list[str]:
+    """The ids of every dealer now in `status` (system scope; for the admins' order queue)."""
+    return await repository.ids_with_status(status)
 
 
 def can_see_private(actor: Actor | None, dealer: Dealer) -> bool:
@@ -159,6 +185,12 @@ async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) ->
             raise IllegalDealerTransition("The dealer changed meanwhile; reload and retry")
         if change.action is DealerAction.APPROVE:
             await users_service.activate_account(session, actor, dealer.user_id, "dealer approved")
+        elif account_status := ACCOUNT_FOLLOWS.get(change.action):
+            # Its account follows, so a stopped dealer's sessions end at once.
+            await users_service.follow_profile_status(
+                session, actor, dealer.user_id, account_status,
+                change.reason or f"dealer {change.action.value}", override=change.override,
+            )
         for hook in _selling_hooks:
             await hook(session, dealer.id, target is DealerStatus.APPROVED)
         await audit.record(

@@ -6,7 +6,7 @@ from app.auth.dependencies import CurrentActor, require
 from app.core.errors import responses
 from app.core.idempotency import IdempotencyKey, run_once
 from app.core.pagination import Pagination
-from app.core.permissions import Permission
+from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
 from app.disputes import opening, resolution, service
 from app.disputes.exceptions import IdempotencyKeyRequired
@@ -24,19 +24,19 @@ DisputeManager = require(Permission.DISPUTES_MANAGE)
 OptionalIdemKey = Annotated[str | None, IdempotencyKey]
 
 
-def _read(view: DisputeView) -> DisputeRead:
-    return DisputeRead.of(view.dispute, view.allowed_actions)
+def _read(view: DisputeView, actor: Actor) -> DisputeRead:
+    return DisputeRead.of(view.dispute, view.allowed_actions, actor)
 
 
-def _page(views: list[DisputeView], next_cursor: str | None) -> Page[DisputeRead]:
-    return Page[DisputeRead](items=[_read(v) for v in views], next_cursor=next_cursor)
+def _page(views: list[DisputeView], next_cursor: str | None, actor: Actor) -> Page[DisputeRead]:
+    return Page[DisputeRead](items=[_read(v, actor) for v in views], next_cursor=next_cursor)
 
 
 @router.post("/api/disputes", status_code=201, responses=responses(404, 409, 422))
 async def open_dispute(body: DisputeCreate, actor: DisputeOpener) -> Envelope[DisputeRead]:
     """Dispute your paid order (until the dispute window after delivery closes); freezes its escrow."""
     view = await opening.open_dispute(actor, body)
-    return ok(_read(view), "Dispute opened; the payment is frozen until an admin resolves it")
+    return ok(_read(view, actor), "Dispute opened; the payment is frozen until an admin resolves it")
 
 
 @router.get("/api/disputes")
@@ -45,13 +45,13 @@ async def list_my_disputes(
 ) -> Envelope[Page[DisputeRead]]:
     """Your disputes, newest first: those you opened (buyers) or on your orders (dealers)."""
     views, next_cursor = await service.list_mine(actor, status, page)
-    return ok(_page(views, next_cursor))
+    return ok(_page(views, next_cursor, actor))
 
 
 @router.get("/api/disputes/{disputeId}", responses=responses(404))
 async def get_dispute(dispute_id: DisputeId, actor: CurrentActor) -> Envelope[DisputeRead]:
     """One dispute: its buyer, the order's dealer and admins only."""
-    return ok(_read(await service.get_visible(actor, dispute_id)))
+    return ok(_read(await service.get_visible(actor, dispute_id), actor))
 
 
 @router.post("/api/disputes/{disputeId}/notes", status_code=201,
@@ -60,7 +60,7 @@ async def add_dispute_note(
     dispute_id: DisputeId, body: DisputeNoteIn, actor: CurrentActor
 ) -> Envelope[DisputeRead]:
     """Add an evidence note (the buyer, the order's dealer or a dispute admin; audited)."""
-    return ok(_read(await service.add_note(actor, dispute_id, body.text)), "Note added")
+    return ok(_read(await service.add_note(actor, dispute_id, body.text), actor), "Note added")
 
 
 @router.get("/api/admin/disputes", tags=["Admin"])
@@ -76,7 +76,7 @@ async def list_disputes(
     filters = DisputeFilter(status=status, order_id=order_id, dealer_id=dealer_id,
                             buyer_id=buyer_id)
     views, next_cursor = await service.list_all(actor, filters, page)
-    return ok(_page(views, next_cursor))
+    return ok(_page(views, next_cursor, actor))
 
 
 @router.patch("/api/admin/disputes/{disputeId}", tags=["Admin"],
@@ -92,7 +92,7 @@ async def update_dispute(
 
         async def note() -> tuple[int, Envelope[DisputeRead]]:
             view = await service.add_admin_note(actor, dispute_id, body.note or "")
-            return 200, ok(_read(view), "Note added")
+            return 200, ok(_read(view, actor), "Note added")
 
         if key is None:
             return (await note())[1]
@@ -102,6 +102,6 @@ async def update_dispute(
 
     async def work() -> tuple[int, Envelope[DisputeRead]]:
         view = await resolution.resolve(actor, dispute_id, body)
-        return 200, ok(_read(view), "Dispute resolved")
+        return 200, ok(_read(view, actor), "Dispute resolved")
 
     return await run_once(f"disputes.resolve:{actor.id}:{dispute_id}", key, body, work)

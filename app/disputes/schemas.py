@@ -5,6 +5,8 @@ from typing import Annotated, Self
 
 from pydantic import Field, StrictInt, model_validator
 
+from app.core.permissions import Actor
+from app.core.redaction import ShownActor, shown_actor
 from app.core.schemas import APIModel, Paise
 from app.disputes.models import (
     Dispute,
@@ -72,7 +74,7 @@ class DisputeAdminUpdate(APIModel):
 
 class DisputeNoteRead(APIModel):
     id: str
-    author_id: str
+    author_id: ShownActor = Field(description="An admin as {role: admin} to anyone but admins")
     role: NoteAuthor
     text: str
     at: datetime
@@ -81,7 +83,7 @@ class DisputeNoteRead(APIModel):
 class ResolutionRead(APIModel):
     resolution: Resolution
     note: str
-    decided_by: str
+    decided_by: ShownActor = Field(description="The deciding admin's id, for admins only")
     decided_at: datetime
     held_at_decision: Paise
     refund_amount: Paise
@@ -116,7 +118,14 @@ class DisputeRead(APIModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, dispute: Dispute, allowed_actions: list[str]) -> "DisputeRead":
+    def of(cls, dispute: Dispute, allowed_actions: list[str], viewer: Actor | None) -> "DisputeRead":
+        """The dispute as `viewer` sees it: admins' ids for admins only."""
         read = cls.model_validate(dispute)
         read.allowed_actions = allowed_actions
+        for shown, note in zip(read.notes, dispute.notes, strict=True):
+            shown.author_id = shown_actor(viewer, note.author_id,
+                                          by_admin=note.role is NoteAuthor.ADMIN)
+        if read.resolution is not None and dispute.resolution is not None:
+            read.resolution.decided_by = shown_actor(viewer, dispute.resolution.decided_by,
+                                                     by_admin=True)
         return read

@@ -9,6 +9,7 @@ from app.catalog import service as catalog_service
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.dealers import service as dealers_service
 from app.orders import repository as repo
 from app.orders.exceptions import IllegalOrderTransition, OrderActionForbidden, OrderInputInvalid
 from app.orders.models import Order, OrderAction, Party, StatusChange, StockState
@@ -33,6 +34,10 @@ async def change_status(actor: Actor, order_id: str, data: OrderStatusIn) -> Ord
     held = parties(actor, order)
     action = OrderAction(data.action)
     move, party = _authorise(order, action, held)
+    if party is Party.DEALER:
+        # A suspended or blocked dealer's orders wait for an admin (GET /api/admin/orders
+        # ?dealerStatus=…); the dealer itself may no longer pack, ship or cancel them.
+        await dealers_service.require_selling(order.dealer_id)
     changes = _details(action, move, party, data)
     updated = await transaction(
         lambda session: apply_move(session, actor, order, action, move, party, data.reason, changes)

@@ -1,8 +1,12 @@
 """Reading orders as a caller: one order, and the lists of buyers, dealers and admins."""
 
+from dataclasses import replace
+
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest
 from app.core.permissions import Actor, Permission, Role
+from app.dealers import service as dealers_service
+from app.dealers.models import DealerStatus
 from app.orders import repository as repo
 from app.orders.exceptions import OrderNotFound
 from app.orders.models import Order, OrderStatus
@@ -45,9 +49,23 @@ async def list_for_dealer(
     return await _page(actor, OrderFilter(dealer_id=dealer_id, status=status), page)
 
 
+# The orders of a stopped dealer that await an admin's decision: its money is held for the
+# dealer and the order is not finished (the dealer can no longer pack, ship or cancel it).
+AWAITING_DECISION = (OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED,
+                     OrderStatus.DELIVERED)
+
+
 async def list_all(
-    actor: Actor, filters: OrderFilter, page: PageRequest
+    actor: Actor, filters: OrderFilter, page: PageRequest, dealer_status: DealerStatus | None = None
 ) -> tuple[list[OrderView], str | None]:
+    """Every order matching `filters`; with `dealer_status`, only the orders of dealers now in
+    that status, and unless `filters` names a status, only those awaiting a decision."""
+    if dealer_status is not None:
+        ids = tuple(await dealers_service.ids_with_status(dealer_status))
+        if filters.dealer_id is not None:
+            ids = tuple(i for i in ids if i == filters.dealer_id)
+        filters = replace(filters, dealer_id=None, dealer_ids=ids,
+                          statuses=None if filters.status else AWAITING_DECISION)
     return await _page(actor, filters, page)
 
 

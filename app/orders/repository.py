@@ -97,11 +97,19 @@ class OrderFilter:
     channel: Channel | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Any of these dealers / statuses (the admins' queue of stopped dealers' orders).
+    dealer_ids: tuple[str, ...] | None = None
+    statuses: tuple[OrderStatus, ...] | None = None
 
     def query(self) -> dict[str, Any]:
         equals = {"buyer_id": self.buyer_id, "dealer_id": self.dealer_id,
                   "status": self.status, "channel": self.channel}
-        return match(equals, "created_at", self.since, self.until)
+        query = match(equals, "created_at", self.since, self.until)
+        if self.dealer_ids is not None and "dealer_id" not in query:
+            query["dealer_id"] = {"$in": list(self.dealer_ids)}
+        if self.statuses is not None and "status" not in query:
+            query["status"] = {"$in": [status.value for status in self.statuses]}
+        return query
 
 
 async def list_visible(

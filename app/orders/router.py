@@ -6,8 +6,9 @@ from fastapi import APIRouter, Path, Query, Response
 from app.auth.dependencies import CurrentActor, require
 from app.core.errors import responses
 from app.core.pagination import Pagination
-from app.core.permissions import Permission
+from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
+from app.dealers.models import DealerStatus
 from app.orders import checkout, lifecycle, queries
 from app.orders.models import Channel, OrderStatus
 from app.orders.parties import OrderView
@@ -22,8 +23,8 @@ Buyer = require(Permission.ORDERS_PLACE)
 OrderReader = require(Permission.ORDERS_READ_ALL)
 
 
-def _page(views: list[OrderView], next_cursor: str | None) -> Page[OrderRead]:
-    items = [OrderRead.of(view.order, view.allowed_actions) for view in views]
+def _page(views: list[OrderView], next_cursor: str | None, actor: Actor) -> Page[OrderRead]:
+    items = [OrderRead.of(view.order, view.allowed_actions, actor) for view in views]
     return Page[OrderRead](items=items, next_cursor=next_cursor)
 
 
@@ -44,7 +45,7 @@ async def place_order(
     """Place an order (stock reserved, awaiting payment), or with dryRun=true only price it."""
     result = await checkout.place_order(actor, body, dry_run=dry_run)
     if isinstance(result, OrderView):
-        order = OrderRead.of(result.order, result.allowed_actions)
+        order = OrderRead.of(result.order, result.allowed_actions, actor)
         return ok(order, "Order placed; awaiting payment")
     response.status_code = 200
     return ok(OrderQuote.of(result), "Quote: the order passes every rule")
@@ -56,14 +57,14 @@ async def list_my_orders(
 ) -> Envelope[Page[OrderRead]]:
     """The caller's orders, newest first: placed (buyers) or received (dealers)."""
     views, next_cursor = await queries.list_mine(actor, status, page)
-    return ok(_page(views, next_cursor))
+    return ok(_page(views, next_cursor, actor))
 
 
 @router.get("/api/orders/{orderId}", responses=responses(404))
 async def get_order(order_id: OrderId, actor: CurrentActor) -> Envelope[OrderRead]:
     """One order: for its buyer, its dealer and admins."""
     view = await queries.get_visible(actor, order_id)
-    return ok(OrderRead.of(view.order, view.allowed_actions))
+    return ok(OrderRead.of(view.order, view.allowed_actions, actor))
 
 
 @router.post("/api/orders/{orderId}/validate", responses=responses(404, 409, 422))
@@ -79,7 +80,7 @@ async def change_status(
 ) -> Envelope[OrderRead]:
     """pack / ship (dealer), deliver (buyer, or ops override), cancel before shipping."""
     view = await lifecycle.change_status(actor, order_id, body)
-    return ok(OrderRead.of(view.order, view.allowed_actions), f"Order is now {view.order.status}")
+    return ok(OrderRead.of(view.order, view.allowed_actions, actor), f"Order is now {view.order.status}")
 
 
 @router.get("/api/dealers/{dealerId}/orders", tags=["Dealers"], responses=responses(404))
@@ -88,7 +89,7 @@ async def list_dealer_orders(
 ) -> Envelope[Page[OrderRead]]:
     """Orders received by a dealer, newest first (that dealer or admins)."""
     views, next_cursor = await queries.list_for_dealer(actor, dealer_id, status, page)
-    return ok(_page(views, next_cursor))
+    return ok(_page(views, next_cursor, actor))
 
 
 @router.get("/api/admin/orders", tags=["Admin"])
@@ -101,11 +102,20 @@ async def list_all_orders(
     channel: Channel | None = None,
     since: Annotated[datetime | None, Query(alias="from", description="Placed at or after")] = None,
     until: Annotated[datetime | None, Query(alias="to", description="Placed before")] = None,
+    dealer_status: Annotated[DealerStatus | None, Query(
+        alias="dealerStatus",
+        description="Only orders of dealers now in this status; unless `status` is given, only "
+                    "those awaiting a decision (paid, packed, shipped, delivered)",
+    )] = None,
 ) -> Envelope[Page[OrderRead]]:
-    """Every order, newest first; filter by status, dealer, buyer, channel and date range."""
+    """Every order, newest first; filter by status, dealer, buyer, channel and date range.
+
+    The queue of a suspended or blocked dealer's orders is `dealerStatus=suspended` (or
+    `blocked`): that dealer may no longer pack, ship or cancel them, its escrow is not
+    auto-released, and an admin decides each one (cancel and refund, deliver, release)."""
     filters = OrderFilter(
         status=status, dealer_id=dealer_id, buyer_id=buyer_id, channel=channel,
         since=since, until=until,
     )
-    views, next_cursor = await queries.list_all(actor, filters, page)
-    return ok(_page(views, next_cursor))
+    views, next_cursor = await queries.list_all(actor, filters, page, dealer_status)
+    return ok(_page(views, next_cursor, actor))

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt
 
+from app.core.permissions import Actor
+from app.core.redaction import ShownActor, shown_actor
 from app.core.schemas import APIModel, Paise
 from app.core.validators import Phone, Pincode, Reason
 from app.orders.models import Channel, Order, OrderAction, OrderStatus, Party, StockState
@@ -75,7 +77,7 @@ class OrderStatusChangeRead(APIModel):
     from_status: OrderStatus | None = Field(alias="from")
     to_status: OrderStatus = Field(alias="to")
     action: OrderAction
-    by: str
+    by: ShownActor = Field(description="Who acted; an admin as {role: admin} to anyone but admins")
     role: Party
     reason: str | None = None
     override: bool = False
@@ -110,9 +112,12 @@ class OrderRead(APIModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, order: Order, allowed_actions: list[str]) -> "OrderRead":
+    def of(cls, order: Order, allowed_actions: list[str], viewer: Actor | None) -> "OrderRead":
+        """The order as `viewer` sees it: admins' ids for admins only."""
         read = cls.model_validate(order)
         read.allowed_actions = allowed_actions
+        for shown, entry in zip(read.status_history, order.status_history, strict=True):
+            shown.by = shown_actor(viewer, entry.by, by_admin=entry.role is Party.ADMIN)
         return read
 
 

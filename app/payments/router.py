@@ -27,6 +27,9 @@ from app.payments.schemas import (
 )
 
 router = APIRouter(tags=["Payments"], responses=responses(401, 403))
+# The gateway's webhook on its own router: the app includes it with its own body cap
+# (PAYMENT_WEBHOOK_MAX_BODY_BYTES) instead of the app-wide one.
+webhook_router = APIRouter(tags=["Payments"])
 PaymentId = Annotated[str, Path(alias="paymentId", max_length=64)]
 IdemKey = Annotated[str, IdempotencyKey]
 
@@ -40,7 +43,7 @@ async def create_payment(
 
     async def work() -> tuple[int, Envelope[PaymentCheckout]]:
         payment = await service.create_payment(actor, body.order_id)
-        checkout = PaymentCheckout(**PaymentRead.of(payment).model_dump(), key_id=gateway().key_id)
+        checkout = PaymentCheckout(**PaymentRead.of(payment, actor).model_dump(), key_id=gateway().key_id)
         return 201, ok(checkout, "Payment created; open Razorpay Checkout with gatewayOrderId")
 
     return await run_once(f"payments.create:{actor.id}", key, body, work)
@@ -52,16 +55,23 @@ async def verify_payment(body: CheckoutResult, actor: CurrentActor) -> Envelope[
     payment = await service.verify_checkout(
         actor, body.razorpay_order_id, body.razorpay_payment_id, body.razorpay_signature
     )
-    return ok(PaymentRead.of(payment), "Payment captured and held in escrow")
+    return ok(PaymentRead.of(payment, actor), "Payment captured and held in escrow")
 
 
-@router.post("/api/payments/webhook", responses=responses(400))
+TOO_LARGE = {413: {"description": "Body above PAYMENT_WEBHOOK_MAX_BODY_BYTES"}}
+
+
+@webhook_router.post("/api/payments/webhook", responses={**responses(400), **TOO_LARGE})
 async def gateway_webhook(
     request: Request,
     signature: Annotated[str | None, Header(alias="X-Razorpay-Signature")] = None,
     event_id: Annotated[str | None, Header(alias="X-Razorpay-Event-Id", max_length=128)] = None,
 ) -> Envelope[WebhookAck]:
-    """Razorpay webhooks (signed; no bearer token). Each event id is applied once."""
+    """Razorpay webhooks (signed; no bearer token). Each event id is applied once.
+
+    Exempt from per-IP limits and blocks (a burst of genuine events is never throttled);
+    bodies above PAYMENT_WEBHOOK_MAX_BODY_BYTES get 413; bad signatures get 400 and are
+    counted into one `webhook_bad_signatures` alert per window, not audited one by one."""
     outcome = await service.receive_webhook(await request.body(), signature, event_id)
     return ok(WebhookAck(outcome=outcome))
 
@@ -79,7 +89,7 @@ async def list_payments(
     filters = {"status": status, "escrow_status": escrow_status, "payee_id": payee_id,
                "payer_id": payer_id}
     payments, next_cursor = await service.list_payments(actor, page, filters)
-    return ok(Page[PaymentRead](items=[PaymentRead.of(p) for p in payments],
+    return ok(Page[PaymentRead](items=[PaymentRead.of(p, actor) for p in payments],
                                 next_cursor=next_cursor))
 
 
@@ -87,7 +97,7 @@ async def list_payments(
             responses=responses(404))
 async def get_payment(payment_id: PaymentId, actor: CurrentActor) -> Any:
     """One payment: its payer, its payee dealer and admins only."""
-    return ok(PaymentRead.of(await service.get_visible(actor, payment_id)))
+    return ok(PaymentRead.of(await service.get_visible(actor, payment_id), actor))
 
 
 @router.patch("/api/payments/{paymentId}/release", response_model=Envelope[PaymentRead],
@@ -107,9 +117,9 @@ async def release_payment(
         outcome = await service.release(actor, payment_id, override=body.override,
                                        reason=body.reason)
         if not outcome.executed:
-            return 202, ok(PaymentRead.of(outcome.payment),
+            return 202, ok(PaymentRead.of(outcome.payment, actor),
                            "First approval recorded; another finance admin must approve")
-        return 200, ok(PaymentRead.of(outcome.payment), "Escrow released")
+        return 200, ok(PaymentRead.of(outcome.payment, actor), "Escrow released")
 
     return await run_once(f"payments.release:{actor.id}:{payment_id}", key, body, work)
 
@@ -120,7 +130,7 @@ async def hold_payment(
 ) -> Envelope[PaymentRead]:
     """Place or lift a manual hold on held escrow (finance)."""
     payment = await service.set_hold(actor, payment_id, body.hold, body.reason)
-    return ok(PaymentRead.of(payment), "Hold placed" if body.hold else "Hold lifted")
+    return ok(PaymentRead.of(payment, actor), "Hold placed" if body.hold else "Hold lifted")
 
 
 @router.post("/api/payments/{paymentId}/refunds", status_code=201,

@@ -3,6 +3,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from app.core.permissions import Actor
+from app.core.redaction import ShownActor, shown_actor
 from app.core.schemas import APIModel
 from app.core.validators import Reason
 from app.payments.models import EscrowStatus, PayableType, PaymentStatus, RefundStatus
@@ -33,12 +35,12 @@ class CommissionBreakdownRead(APIModel):
 
 class ManualHoldRead(APIModel):
     reason: str
-    by: str
+    by: ShownActor = Field(description="The finance admin's id, for admins only")
     at: datetime
 
 
 class ReleaseApprovalRead(APIModel):
-    requested_by: str
+    requested_by: ShownActor = Field(description="The first approver's id, for admins only")
     requested_at: datetime
 
 
@@ -68,10 +70,16 @@ class PaymentRead(APIModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, payment: object) -> "PaymentRead":
+    def of(cls, payment: object, viewer: Actor | None) -> "PaymentRead":
+        """The payment as `viewer` sees it: the acting admins' ids for admins only."""
         read = cls.model_validate(payment)
         if read.payable_type is PayableType.ORDER:
             read.order_id = read.payable_id
+        if read.hold is not None and isinstance(read.hold.by, str):
+            read.hold.by = shown_actor(viewer, read.hold.by, by_admin=True)
+        approval = read.release_approval
+        if approval is not None and isinstance(approval.requested_by, str):
+            approval.requested_by = shown_actor(viewer, approval.requested_by, by_admin=True)
         return read
 
 

@@ -245,10 +245,12 @@ async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) 
 async def receive_webhook(raw_body: bytes, signature: str | None, event_id: str | None) -> str:
     """Apply a signed gateway event once; returns what happened (for the response)."""
     if not signature or not gateway().verify_webhook_signature(raw_body, signature):
-        await audit.record(
-            None, actor=SYSTEM_ACTOR, action="payment.webhook_signature_invalid",
-            subject_type="webhook", subject_id=event_id or "unknown",
-            reason="Suspected forgery: webhook signature did not verify",
+        # Counted into one alert per window, never audited one by one: anyone can send these,
+        # and an entry each would let them fill the permanent audit log.
+        await alerts.count_in_window(
+            AlertKind.WEBHOOK_BAD_SIGNATURES, "webhook",
+            "Gateway webhooks with a signature that did not verify (suspected forgery)",
+            settings().payments.webhook_alert_window_seconds,
         )
         raise InvalidSignature("Webhook signature verification failed")
     if not event_id:

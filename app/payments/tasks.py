@@ -9,9 +9,11 @@ from app.core.config import Settings, settings
 from app.core.errors import IllegalTransition
 from app.core.jobs import PeriodicJob
 from app.core.permissions import SYSTEM_ACTOR
+from app.dealers import service as dealers_service
 from app.payments import refunds, repository
 from app.payments import service as payments
 from app.payments.exceptions import GatewayRefused, ReleaseNeedsAnotherApprover
+from app.payments.models import Payment
 from app.payments.payables import payable_of
 from app.payments.release import release
 
@@ -54,12 +56,30 @@ async def release_due_payments(limit: int = RELEASE_BATCH) -> int:
         if not (fulfilment.delivered and fulfilment.delivered_at
                 and fulfilment.delivered_at <= now - window):
             continue
+        if await _payee_stopped(payment):
+            continue
         try:
             outcome = await release(SYSTEM_ACTOR, payment.id)
         except (IllegalTransition, ReleaseNeedsAnotherApprover):
             continue
         released += outcome.executed
     return released
+
+
+async def _payee_stopped(payment: Payment) -> bool:
+    """A suspended or blocked dealer's escrow is never auto-released: admins are alerted
+    (once per payment while the alert is open) and decide in the dealer's order queue."""
+    dealer = await dealers_service.get_dealer(payment.payee_id)
+    if dealer is None or dealer.status not in dealers_service.STOPPED:
+        return False
+    await alerts.raise_alert(
+        AlertKind.ESCROW_DEALER_STOPPED, "payment", payment.id,
+        f"Escrow of {payment.id} is due for release but its dealer is {dealer.status.value}; "
+        "an admin must decide it",
+        {"dealerId": dealer.id, "dealerStatus": dealer.status.value,
+         "orderId": payment.payable_id, "amount": payment.amount_captured},
+    )
+    return True
 
 
 async def release_due_escrow() -> bool:

@@ -6,7 +6,7 @@ from app.auth.dependencies import CurrentActor, require
 from app.core.errors import responses
 from app.core.idempotency import IdempotencyKey
 from app.core.pagination import Pagination
-from app.core.permissions import Permission
+from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
 from app.payouts import accounts, reads, service
 from app.payouts.models import PayoutAccount, PayoutAccountStatus, PayoutStatus
@@ -29,8 +29,8 @@ AccountVerifier = require(Permission.PAYOUT_ACCOUNTS_VERIFY)
 PayoutManager = require(Permission.PAYOUTS_MANAGE)
 
 
-def _account(account: PayoutAccount) -> PayoutAccountRead:
-    return PayoutAccountRead.model_validate(account)
+def _account(account: PayoutAccount, actor: Actor) -> PayoutAccountRead:
+    return PayoutAccountRead.model_validate(account).shown_to(actor)
 
 
 @router.post("/accounts", status_code=201, responses=responses(422))
@@ -39,7 +39,7 @@ async def register_account(
 ) -> Envelope[PayoutAccountRead]:
     """Register the signed-in dealer's bank account (replacing its previous one) for verification."""
     account = await accounts.register_account(actor, body)
-    return ok(_account(account), "Payout account registered; awaiting verification")
+    return ok(_account(account, actor), "Payout account registered; awaiting verification")
 
 
 @router.get("/accounts")
@@ -53,7 +53,7 @@ async def list_accounts(
     items, next_cursor = await accounts.list_accounts(
         actor, accounts.AccountFilter(recipient_id=recipient_id, status=status), page
     )
-    return ok(Page(items=[_account(item) for item in items], next_cursor=next_cursor))
+    return ok(Page(items=[_account(item, actor) for item in items], next_cursor=next_cursor))
 
 
 @router.patch("/accounts/{accountId}/verification", responses=responses(404, 409, 422))
@@ -62,7 +62,7 @@ async def change_verification(
 ) -> Envelope[PayoutAccountRead]:
     """Verify or reject a payout account pending verification (a reason is required to reject)."""
     account = await accounts.change_verification(actor, account_id, body)
-    return ok(_account(account), f"Payout account {account.status.value}")
+    return ok(_account(account, actor), f"Payout account {account.status.value}")
 
 
 @router.get("/balance", responses=responses(404, 422))
@@ -89,13 +89,13 @@ async def list_payouts(
     items, next_cursor = await reads.list_payouts(
         actor, reads.PayoutFilter(recipient_id=recipient_id, status=status), page
     )
-    return ok(Page(items=[service.read(item) for item in items], next_cursor=next_cursor))
+    return ok(Page(items=[service.read(item).shown_to(actor) for item in items], next_cursor=next_cursor))
 
 
 @router.get("/{payoutId}", responses=responses(404))
 async def get_payout(payout_id: PayoutId, actor: CurrentActor) -> Envelope[PayoutRead]:
     """One payout, to its recipient and finance admins."""
-    return ok(service.read(await reads.get_visible(actor, payout_id)))
+    return ok(service.read(await reads.get_visible(actor, payout_id)).shown_to(actor))
 
 
 @router.post("/{payoutId}/retry", responses=responses(404, 409, 422))

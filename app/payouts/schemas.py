@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt
 
+from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.redaction import ShownActor, shown_actor
 from app.core.schemas import APIModel
 from app.core.validators import Reason
 from app.payouts.models import (
@@ -58,9 +60,13 @@ class AccountStatusChangeRead(APIModel):
     from_status: PayoutAccountStatus | None
     to_status: PayoutAccountStatus
     action: str
-    by: str
+    by: ShownActor = Field(description="Who acted; an admin as {role: admin} to anyone but admins")
     reason: str | None = None
     at: datetime
+
+
+# A payout account's own dealer registers (and so supersedes) it; admins decide the rest.
+OWNER_ACCOUNT_ACTIONS = frozenset({"register", "supersede"})
 
 
 class PayoutAccountRead(APIModel):
@@ -79,6 +85,14 @@ class PayoutAccountRead(APIModel):
     created_at: datetime
     updated_at: datetime
 
+    def shown_to(self, viewer: Actor | None) -> "PayoutAccountRead":
+        """This account as `viewer` sees it: admins' ids for admins only."""
+        for entry in self.status_history:
+            if isinstance(entry.by, str):
+                entry.by = shown_actor(viewer, entry.by,
+                                       by_admin=entry.action not in OWNER_ACCOUNT_ACTIONS)
+        return self
+
 
 class PayoutCreate(APIModel):
     recipient_id: str = Field(
@@ -95,7 +109,7 @@ class PayoutStatusChangeRead(APIModel):
     to_status: PayoutStatus
     action: PayoutAction
     attempt: int
-    by: str
+    by: ShownActor = Field(description="Who acted; an admin as {role: admin} to anyone but admins")
     reason: str | None = None
     at: datetime
 
@@ -113,12 +127,25 @@ class PayoutRead(APIModel):
     provider_transfer_id: str | None = None
     failure_reason: str | None = None
     source: PayoutSource
-    requested_by: str
+    requested_by: ShownActor = Field(
+        description="The finance admin who paid out (its id for admins only), or `system`"
+    )
     status_history: list[PayoutStatusChangeRead]
     allowed_actions: list[str] = Field(default_factory=list)
     paid_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+    def shown_to(self, viewer: Actor | None) -> "PayoutRead":
+        """This payout as `viewer` sees it: every actor of a payout but the system is an admin
+        (recipients never act on payouts), so their ids are for admins only."""
+        if isinstance(self.requested_by, str):
+            self.requested_by = shown_actor(viewer, self.requested_by,
+                                            by_admin=self.requested_by != SYSTEM_ACTOR.id)
+        for entry in self.status_history:
+            if isinstance(entry.by, str):
+                entry.by = shown_actor(viewer, entry.by, by_admin=entry.by != SYSTEM_ACTOR.id)
+        return self
 
 
 class LedgerEntryRead(APIModel):

@@ -231,6 +231,38 @@ async def activate_account(session: Session, actor: Actor, user_id: str, reason:
         )
 
 
+async def follow_profile_status(
+    session: Session, actor: Actor, user_id: str, status: AccountStatus, reason: str | None,
+    *, override: bool = False,
+) -> bool:
+    """Move an account with its dealer profile's block, suspension or reinstatement, in that
+    change's transaction; a suspended or blocked account's sessions end at once.
+
+    Only moves the account table allows are made (lifting an account's block only when the
+    profile's own move is an override); any other leaves the account as it is. True if moved.
+    """
+    target = await repository.get_account(user_id)
+    if target is None or target.status is status:
+        return False
+    move = (target.status, status)
+    if move in OVERRIDABLE:
+        if not override:
+            return False
+    elif status not in STATUS_TRANSITIONS[target.status]:
+        return False
+    before = {"status": target.status, "status_reason": target.status_reason}
+    after = {"status": status, "status_reason": reason}
+    await _set_fields(session, target, before, after)
+    if status in REFUSED_ACCOUNT_STATUSES:
+        await sessions.revoke_user_sessions(session, target.id)
+    await audit.record(
+        session, actor=actor, action="user.status_changed", subject_type="user",
+        subject_id=target.id, changes=audit.diff(before, after), reason=reason,
+        override=move in OVERRIDABLE, metadata={"followed": "dealer profile"},
+    )
+    return True
+
+
 async def review_business(actor: Actor, user_id: str, review: BusinessVerificationIn) -> User:
     target = await get_visible(actor, user_id)
     if target.business is None:
