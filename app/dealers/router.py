@@ -55,7 +55,11 @@ async def get_dealer(dealer_id: DealerId, actor: OptionalActor) -> Envelope[Deal
 async def change_status(
     dealer_id: DealerId, body: DealerStatusIn, actor: DealerManager
 ) -> Envelope[DealerRead]:
-    """Approve, suspend, block or reinstate a dealer; suspension hides all its products."""
+    """Approve, suspend, block or reinstate a dealer; its account follows in the same step.
+
+    Suspending or blocking hides its products, suspends or blocks its account (its sessions
+    end at once), stops its selling (403 `DEALER_NOT_ACTIVE`) and its escrow's auto-release;
+    its open orders wait in GET /api/admin/orders?dealerStatus=…. Reinstating restores both."""
     dealer = await service.change_status(actor, dealer_id, body)
     return ok(_read(dealer, actor), f"Dealer is now {dealer.status.value}")
 
