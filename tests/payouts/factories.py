@@ -16,8 +16,8 @@ from app.core.permissions import SYSTEM_ACTOR
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payments.ledger.service import Transfer
-from tests.dealers.factories import approved_dealer
 from app.sandbox.payouts import RazorpayXSandbox
+from tests.dealers.factories import approved_dealer
 from tests.helpers import Account, Api, eventually
 from tests.live import LiveServer
 

@@ -9,12 +9,12 @@ from app.payments.ledger import service as ledger
 from tests.dealers.factories import approved_dealer
 from tests.helpers import assert_error, field_errors
 from tests.payouts.factories import (
+    all_settled,
     assert_ledger_valid,
     balance,
     balance_of,
     capture_only,
     fund,
-    all_settled,
     pay_out,
     payee,
     settled,
