@@ -211,10 +211,8 @@ class EscrowSettings(Section):
     )
 
 
-# A fixed key for development and tests only: published here, so production refuses it.
-DEFAULT_PAYOUT_ACCOUNT_KEY = "ZGV2LW9ubHktcGF5b3V0LWFjY291bnQta2V5LTMyYiE="
-# RazorpayX's documentation sample business account: fine for the sandbox, never for production.
-DEFAULT_RAZORPAYX_ACCOUNT_NUMBER = "7878780080316316"
+DEFAULT_PAYOUT_ACCOUNT_KEY = "ZGV2LW9ubHktcGF5b3V0LWFjY291bnQta2V5LTMyYiE="  # dev/test only: published
+DEFAULT_RAZORPAYX_ACCOUNT_NUMBER = "7878780080316316"  # RazorpayX's documentation sample
 RAZORPAYX_API = "https://api.razorpay.com"
 
 
@@ -228,57 +226,43 @@ class PayoutSettings(Section):
     bank account numbers at rest, the scheduled batch and the reconciler (money in paise)."""
 
     provider: PayoutProviderKind = Field(
-        default=PayoutProviderKind.SANDBOX,
-        validation_alias="PAYOUT_PROVIDER",
+        default=PayoutProviderKind.SANDBOX, validation_alias="PAYOUT_PROVIDER",
         description="`sandbox` (this app's RazorpayX sandbox, refused in production) or `razorpayx`",
     )
     razorpayx_base_url: str | None = Field(
-        default=None,
-        validation_alias="RAZORPAYX_BASE_URL",
-        description=f"RazorpayX API base (without /v1); unset: {RAZORPAYX_API}, or the sandbox "
-        "this app serves when PAYOUT_PROVIDER=sandbox",
+        default=None, validation_alias="RAZORPAYX_BASE_URL",
+        description=f"RazorpayX API base (no /v1); unset: {RAZORPAYX_API}, or this app's sandbox",
     )
     razorpayx_account_number: str = Field(
-        default=DEFAULT_RAZORPAYX_ACCOUNT_NUMBER,
-        min_length=6,
-        max_length=32,
+        default=DEFAULT_RAZORPAYX_ACCOUNT_NUMBER, min_length=6, max_length=32,
         validation_alias="RAZORPAYX_ACCOUNT_NUMBER",
-        description="The RazorpayX business account payouts are drawn from (API keys: RAZORPAY_KEY_*)",
+        description="RazorpayX business account payouts are drawn from (API keys: RAZORPAY_KEY_*)",
     )
     mode: Literal["IMPS", "NEFT", "RTGS"] = Field(
         default="IMPS", validation_alias="PAYOUT_MODE", description="Bank transfer mode of payouts"
     )
     timeout_seconds: float = Field(
-        default=15.0,
-        gt=0,
-        validation_alias="RAZORPAYX_TIMEOUT_SECONDS",
+        default=15.0, gt=0, validation_alias="RAZORPAYX_TIMEOUT_SECONDS",
         description="Timeout of each RazorpayX call (a timed-out payout stays processing)",
     )
     account_key: SecretStr = Field(
-        default=SecretStr(DEFAULT_PAYOUT_ACCOUNT_KEY),
-        validation_alias="PAYOUT_ACCOUNT_KEY",
-        description="AES-256-GCM key (base64 of 32 random bytes: `openssl rand -base64 32`) that "
-        "encrypts payout account numbers at rest; production refuses the default",
+        default=SecretStr(DEFAULT_PAYOUT_ACCOUNT_KEY), validation_alias="PAYOUT_ACCOUNT_KEY",
+        description="AES-256-GCM key sealing payout account numbers at rest: base64 of 32 random "
+        "bytes (`openssl rand -base64 32`); production refuses the default",
     )
     batch_enabled: bool = Field(
         default=False, validation_alias="PAYOUT_BATCH_ENABLED", description="Run the scheduled payout batch"
     )
     batch_minimum: int = Field(
-        default=100_000,
-        ge=1,
-        validation_alias="PAYOUT_BATCH_MINIMUM",
+        default=100_000, ge=1, validation_alias="PAYOUT_BATCH_MINIMUM",
         description="Smallest payable balance (paise) the batch pays out",
     )
     batch_interval_seconds: float = Field(
-        default=3600,
-        gt=0,
-        validation_alias="PAYOUT_BATCH_INTERVAL_SECONDS",
+        default=3600, gt=0, validation_alias="PAYOUT_BATCH_INTERVAL_SECONDS",
         description="How often the payout batch runs",
     )
     reconcile_interval_seconds: float = Field(
-        default=300,
-        gt=0,
-        validation_alias="PAYOUT_RECONCILE_INTERVAL_SECONDS",
+        default=300, gt=0, validation_alias="PAYOUT_RECONCILE_INTERVAL_SECONDS",
         description="How often unsettled payouts are resumed",
     )
 
@@ -288,9 +272,9 @@ class PayoutSettings(Section):
         try:
             raw = base64.b64decode(value.get_secret_value(), validate=True)
         except ValueError:
-            raise ValueError("PAYOUT_ACCOUNT_KEY must be base64") from None
+            raw = b""
         if len(raw) != 32:
-            raise ValueError("PAYOUT_ACCOUNT_KEY must decode to 32 bytes")
+            raise ValueError("PAYOUT_ACCOUNT_KEY must be base64 of 32 bytes")
         return value
 
     @property
@@ -299,14 +283,13 @@ class PayoutSettings(Section):
 
     def production_problems(self) -> list[str]:
         """Why these settings would not move real money safely (empty: none)."""
-        problems = []
-        if self.uses_sandbox:
-            problems.append("PAYOUT_PROVIDER=razorpayx must be set in production")
-        if self.account_key.get_secret_value() == DEFAULT_PAYOUT_ACCOUNT_KEY:
-            problems.append("PAYOUT_ACCOUNT_KEY must be set in production")
-        if self.razorpayx_account_number == DEFAULT_RAZORPAYX_ACCOUNT_NUMBER:
-            problems.append("RAZORPAYX_ACCOUNT_NUMBER must be set in production")
-        return problems
+        return [problem for problem, present in (
+            ("PAYOUT_PROVIDER=razorpayx must be set in production", self.uses_sandbox),
+            ("PAYOUT_ACCOUNT_KEY must be set in production",
+             self.account_key.get_secret_value() == DEFAULT_PAYOUT_ACCOUNT_KEY),
+            ("RAZORPAYX_ACCOUNT_NUMBER must be set in production",
+             self.razorpayx_account_number == DEFAULT_RAZORPAYX_ACCOUNT_NUMBER),
+        ) if present]
 
 
 class Settings(Section):
