@@ -63,16 +63,18 @@ async def process_payout(payout_id: str, provider: PayoutProvider | None = None)
     provider = provider or get_provider()
     try:
         if payout.provider_transfer_id:
+            # It exists at the provider: whatever a fetch answers, only a status settles it.
             found = await provider.fetch_payout(payout.provider_transfer_id)
         else:
-            fund_account_id = await _fund_account(provider, payout.account_id)
-            found = await provider.create_payout(
-                idempotency_key(payout), fund_account_id, payout.amount, payout.id,
-                {"payoutId": payout.id, "attempt": str(payout.attempt)},
-            )
-    except ProviderRefused as refusal:
-        return await machine.settle(payout, PayoutAction.FAIL,
-                                    f"Refused by the payout provider: {refusal}")
+            try:
+                fund_account_id = await _fund_account(provider, payout.account_id)
+                found = await provider.create_payout(
+                    idempotency_key(payout), fund_account_id, payout.amount, payout.id,
+                    {"payoutId": payout.id, "attempt": str(payout.attempt)},
+                )
+            except ProviderRefused as refusal:  # no payout was made: the money comes back
+                return await machine.settle(payout, PayoutAction.FAIL,
+                                            f"Refused by the payout provider: {refusal}")
     except Exception:
         log.exception("payout provider outcome unknown; payout left processing",
                       extra={"payoutId": payout.id, "attempt": payout.attempt})

@@ -13,7 +13,7 @@ import re
 import secrets
 from typing import Any, Literal
 
-from app.sandbox.errors import invalid, no_such_id, not_allowed
+from app.sandbox.errors import RazorpayApiError, invalid, no_such_id, not_allowed
 from app.sandbox.rules import amount_of, notes_of, public, refuse_unknown
 from app.sandbox.store import Entity, PayoutKey, SandboxStore, WebhookEventRecord
 from app.sandbox.webhooks import WebhookDispatcher, now_ts, random_id
@@ -205,7 +205,10 @@ class RazorpayXSandbox:
         """Background work after a new payout's answer, when `auto_process_payouts` is on."""
         payout = await self._entity("payout", payout_id)
         rejected = payout["_account_number"].endswith(REJECTING_SUFFIX)
-        _, events = await self.settle(payout_id, "reversed" if rejected else "processed")
+        try:
+            _, events = await self.settle(payout_id, "reversed" if rejected else "processed")
+        except RazorpayApiError:  # settled through the control meanwhile
+            return
         await self.dispatcher.deliver_in_order(events)
 
     async def event_for(self, event: str, payout_id: str | None) -> WebhookEventRecord:

@@ -196,3 +196,21 @@ async def test_razorpayx_makes_one_payout_per_idempotency_key(api, live_server):
     fetched = await eventually(lambda: provider.fetch_payout(first.id),
                                lambda found: found.status == "processed")
     assert fetched.paid and fetched.id == first.id
+
+
+async def test_a_payout_razorpayx_refuses_fails_at_once_and_returns_the_money(api, live_server):
+    razorpayx(live_server).account_number = "1111111111111111"  # not the account we draw from
+    finance = await api.admin("finance")
+    _, profile, _ = await payee(api, finance, payable=50_000)
+
+    response = await pay_out(api, finance, profile["id"], 50_000)
+
+    assert response.status_code == 201, response.text
+    failed = response.json()["data"]
+    assert failed["status"] == "failed"
+    assert failed["failureReason"].startswith("Refused by the payout provider")
+    assert "business account" in failed["failureReason"]
+    assert razorpayx(live_server).store.payouts == {}  # type: ignore[attr-defined]
+    summary = await balance_of(api, finance, profile["id"])
+    assert (summary["payable"], summary["inTransit"], summary["paidOut"]) == (50_000, 0, 0)
+    await assert_ledger_valid()
