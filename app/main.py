@@ -35,10 +35,12 @@ from app.notifications.router import router as notifications_router
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
 from app.orders.router import router as orders_router
+from app.payments import service as payments_service
 from app.payments import tasks as payment_tasks
 from app.payments.router import router as payments_router
 from app.payments.router import webhook_router as payment_webhook_router
 from app.payments.service import refund_when_order_cancelled
+from app.payouts import service as payouts_service
 from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
 from app.platform_rules import service as platform_rules_service
@@ -166,6 +168,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     app.state.settings = config
     install_error_handlers(app)
     orders_service.register_cancellation_hook(refund_when_order_cancelled)
+    payments_service.register_event_handler("payout", payouts_service.apply_provider_event)
     orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
@@ -180,7 +183,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     app.include_router(payment_webhook_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=config.payments.webhook_max_body_bytes)
     _add_health_routes(app)
-    if config.payments.uses_sandbox:
+    if config.payments.uses_sandbox or config.payouts.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))
     return app
 

@@ -1,9 +1,10 @@
 """Settings: every value comes from an environment variable, with safe embedded defaults."""
 
+import base64
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import ip_network
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -223,30 +224,85 @@ class EscrowSettings(Section):
     )
 
 
-class PayoutSettings(Section):
-    """Payouts: the scheduled batch (off unless enabled) and the reconciler (money in paise)."""
+DEFAULT_PAYOUT_ACCOUNT_KEY = "ZGV2LW9ubHktcGF5b3V0LWFjY291bnQta2V5LTMyYiE="  # dev/test only: published
+DEFAULT_RAZORPAYX_ACCOUNT_NUMBER = "7878780080316316"  # RazorpayX's documentation sample
+RAZORPAYX_API = "https://api.razorpay.com"
 
+
+class PayoutProviderKind(StrEnum):
+    SANDBOX = "sandbox"
+    RAZORPAYX = "razorpayx"
+
+
+class PayoutSettings(Section):
+    """Payouts: the provider (RazorpayX, or this app's sandbox of it), the key that encrypts
+    bank account numbers at rest, the scheduled batch and the reconciler (money in paise)."""
+
+    provider: PayoutProviderKind = Field(
+        default=PayoutProviderKind.SANDBOX, validation_alias="PAYOUT_PROVIDER",
+        description="`sandbox` (this app's RazorpayX sandbox, refused in production) or `razorpayx`",
+    )
+    razorpayx_base_url: str | None = Field(
+        default=None, validation_alias="RAZORPAYX_BASE_URL",
+        description=f"RazorpayX API base (no /v1); unset: {RAZORPAYX_API}, or this app's sandbox",
+    )
+    razorpayx_account_number: str = Field(
+        default=DEFAULT_RAZORPAYX_ACCOUNT_NUMBER, min_length=6, max_length=32,
+        validation_alias="RAZORPAYX_ACCOUNT_NUMBER",
+        description="RazorpayX business account payouts are drawn from (API keys: RAZORPAY_KEY_*)",
+    )
+    mode: Literal["IMPS", "NEFT", "RTGS"] = Field(
+        default="IMPS", validation_alias="PAYOUT_MODE", description="Bank transfer mode of payouts"
+    )
+    timeout_seconds: float = Field(
+        default=15.0, gt=0, validation_alias="RAZORPAYX_TIMEOUT_SECONDS",
+        description="Timeout of each RazorpayX call (a timed-out payout stays processing)",
+    )
+    account_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_PAYOUT_ACCOUNT_KEY), validation_alias="PAYOUT_ACCOUNT_KEY",
+        description="AES-256-GCM key sealing payout account numbers at rest: base64 of 32 random "
+        "bytes (`openssl rand -base64 32`); production refuses the default",
+    )
     batch_enabled: bool = Field(
         default=False, validation_alias="PAYOUT_BATCH_ENABLED", description="Run the scheduled payout batch"
     )
     batch_minimum: int = Field(
-        default=100_000,
-        ge=1,
-        validation_alias="PAYOUT_BATCH_MINIMUM",
+        default=100_000, ge=1, validation_alias="PAYOUT_BATCH_MINIMUM",
         description="Smallest payable balance (paise) the batch pays out",
     )
     batch_interval_seconds: float = Field(
-        default=3600,
-        gt=0,
-        validation_alias="PAYOUT_BATCH_INTERVAL_SECONDS",
+        default=3600, gt=0, validation_alias="PAYOUT_BATCH_INTERVAL_SECONDS",
         description="How often the payout batch runs",
     )
     reconcile_interval_seconds: float = Field(
-        default=300,
-        gt=0,
-        validation_alias="PAYOUT_RECONCILE_INTERVAL_SECONDS",
+        default=300, gt=0, validation_alias="PAYOUT_RECONCILE_INTERVAL_SECONDS",
         description="How often unsettled payouts are resumed",
     )
+
+    @field_validator("account_key")
+    @classmethod
+    def _aes_256_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("PAYOUT_ACCOUNT_KEY must be base64 of 32 bytes")
+        return value
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.provider is PayoutProviderKind.SANDBOX
+
+    def production_problems(self) -> list[str]:
+        """Why these settings would not move real money safely (empty: none)."""
+        return [problem for problem, present in (
+            ("PAYOUT_PROVIDER=razorpayx must be set in production", self.uses_sandbox),
+            ("PAYOUT_ACCOUNT_KEY must be set in production",
+             self.account_key.get_secret_value() == DEFAULT_PAYOUT_ACCOUNT_KEY),
+            ("RAZORPAYX_ACCOUNT_NUMBER must be set in production",
+             self.razorpayx_account_number == DEFAULT_RAZORPAYX_ACCOUNT_NUMBER),
+        ) if present]
 
 
 class Settings(Section):
@@ -324,6 +380,8 @@ class Settings(Section):
                 raise ValueError("MONGODB_URL must be set in production")
             if self.payments.uses_sandbox:
                 raise ValueError("PAYMENT_GATEWAY=razorpay must be set in production")
+            for problem in self.payouts.production_problems():
+                raise ValueError(problem)
             # Razorpay issues its own keys: only published placeholders are refused.
             for name, value in (
                 ("RAZORPAY_KEY_SECRET", self.payments.razorpay_key_secret.get_secret_value()),

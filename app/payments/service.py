@@ -21,6 +21,8 @@ from app.dealers import service as dealers_service
 from app.orders.models import Order
 from app.payments import commission, outcomes, refunds, repository
 from app.payments.changes import change_payment
+from app.payments.event_handlers import handler_for
+from app.payments.event_handlers import register_event_handler as register_event_handler
 from app.payments.exceptions import (
     AlreadyPaid,
     GatewayDown,
@@ -268,6 +270,8 @@ async def receive_webhook(raw_body: bytes, signature: str | None, event_id: str 
 
 
 async def _apply_event(event: WebhookEvent) -> str:
+    if (handler := handler_for(event.event)) is not None:
+        return await handler(event.event, event.payload)
     if event.event in ("payment.captured", "payment.failed") and event.payment:
         payment = await repository.find_by_gateway_order(event.payment.order_id)
         if payment is None:

@@ -9,10 +9,12 @@ from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import Forbidden, ReasonRequired
+from app.core.ids import new_id
 from app.core.pagination import PageRequest
 from app.core.permissions import Actor, Permission, Role
 from app.dealers import service as dealers_service
 from app.payouts import repository
+from app.payouts.crypto import seal_account_number
 from app.payouts.exceptions import IllegalAccountTransition, PayoutAccountNotFound
 from app.payouts.models import (
     AccountStatusChange,
@@ -44,12 +46,14 @@ def _audit_view(account: PayoutAccount) -> dict[str, Any]:
 async def register_account(actor: Actor, data: PayoutAccountCreate) -> PayoutAccount:
     """Register the calling dealer's bank account; it replaces the dealer's previous one."""
     dealer = await dealers_service.require_selling_dealer(actor)
+    account_id = new_id("pac")
     account = PayoutAccount(
+        id=account_id,
         recipient_id=dealer.id,
         recipient_type=RecipientType.DEALER,
         owner_user_id=actor.id,
         holder_name=data.holder_name,
-        account_number=data.account_number,
+        account_number_sealed=seal_account_number(data.account_number, account_id),
         account_number_masked=mask_account_number(data.account_number),
         ifsc=data.ifsc,
         status_history=[AccountStatusChange(from_status=None, to_status=S.PENDING_VERIFICATION,

@@ -67,5 +67,5 @@ class ProviderError(Exception):
     The payout stays `processing`: asking again with the same idempotency key is safe."""
 
 
-class ProviderRequestMismatch(ProviderError):
-    """The provider already has a transfer under this key, for another amount or account."""
+class ProviderRefused(ProviderError):
+    """The provider refused the request and made no payout (e.g. an invalid fund account)."""

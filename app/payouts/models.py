@@ -1,4 +1,4 @@
-"""Beanie documents of this domain: payout accounts, payouts and the sandbox provider's log."""
+"""Beanie documents of this domain: payout accounts and payouts."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -39,21 +39,25 @@ class AccountStatusChange(BaseModel):
 
 class PayoutAccount(Document):
     """A recipient's bank account. Only the latest registration is `active`; payouts go to it
-    once a finance admin has verified it. The full number is kept because paying needs it,
-    and is never returned, audited or logged (`accountNumberMasked` is)."""
+    once a finance admin has verified it. The full number is kept only sealed (AES-GCM, see
+    `crypto`), opened only to register it with the payout provider, and never returned,
+    audited or logged (`accountNumberMasked` is)."""
 
     id: str = Field(default_factory=lambda: new_id("pac"))
     recipient_id: str
     recipient_type: RecipientType = RecipientType.DEALER
     owner_user_id: str
     holder_name: str
-    account_number: str = Field(repr=False)
+    account_number_sealed: str = Field(repr=False)
     account_number_masked: str
     ifsc: str
     status: PayoutAccountStatus = PayoutAccountStatus.PENDING_VERIFICATION
     active: bool = True
     status_history: list[AccountStatusChange] = Field(default_factory=list)
     superseded_by: str | None = None
+    # The provider's contact and fund account for this bank account, once registered there.
+    provider_contact_id: str | None = None
+    provider_fund_account_id: str | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
@@ -122,6 +126,7 @@ class Payout(Document):
     status: PayoutStatus = PayoutStatus.SCHEDULED
     attempt: int = 1
     provider_transfer_id: str | None = None
+    provider_status: str | None = None
     failure_reason: str | None = None
     source: PayoutSource = PayoutSource.MANUAL
     requested_by: str
@@ -152,23 +157,4 @@ class Payout(Document):
         ]
 
 
-class SandboxPayoutTransfer(Document):
-    """One transfer the sandbox provider made; `id` is the caller's idempotency key."""
-
-    id: str
-    transfer_id: str = Field(default_factory=lambda: new_id("sbxpt"))
-    reference: str
-    amount: int
-    account_number_masked: str
-    ifsc: str
-    destination_digest: str
-    status: str
-    failure_reason: str | None = None
-    created_at: datetime = Field(default_factory=clock.utcnow)
-
-    class Settings:
-        name = "sandbox_payout_transfers"
-        indexes = [IndexModel([("reference", ASCENDING)], name="by_reference")]
-
-
-DOCUMENTS: list[type] = [PayoutAccount, Payout, SandboxPayoutTransfer]
+DOCUMENTS: list[type] = [PayoutAccount, Payout]

@@ -1,4 +1,4 @@
-"""Every query on payouts, payout accounts and the sandbox provider's transfers.
+"""Every query on payouts and payout accounts.
 
 Reads of what a caller may see take the `Actor`: a dealer sees its own (its dealer profile
 is the recipient), holders of the read-all permission see everything.
@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
+from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, Permission
@@ -22,14 +22,13 @@ from app.payouts.models import (
     PayoutAccountStatus,
     PayoutStatus,
     PayoutStatusChange,
-    SandboxPayoutTransfer,
 )
 
 RECIPIENT = OwnerFields(dealer="recipient_id")
 UNSETTLED = [PayoutStatus.SCHEDULED.value, PayoutStatus.PROCESSING.value]
 
 
-def _document(model: Payout | PayoutAccount | SandboxPayoutTransfer) -> dict[str, Any]:
+def _document(model: Payout | PayoutAccount) -> dict[str, Any]:
     return {"_id": model.id, **model.model_dump(exclude={"id", "revision_id"})}
 
 
@@ -91,6 +90,21 @@ async def move_payout(
          "$push": {"status_history": entry.model_dump(mode="python")}},
         return_document=ReturnDocument.AFTER,
         session=session,
+    )
+    return Payout.model_validate(doc) if doc else None
+
+
+async def note_provider_payout(
+    payout_id: str, attempt: int, provider_payout_id: str, provider_status: str
+) -> Payout | None:
+    """Remember the provider's id and status of a processing attempt (not a state change, so
+    the version stays: a concurrent settlement is not turned away by it)."""
+    doc = await _payouts().find_one_and_update(
+        {"_id": payout_id, "attempt": attempt, "status": PayoutStatus.PROCESSING.value,
+         "provider_transfer_id": {"$in": [None, provider_payout_id]}},
+        {"$set": {"provider_transfer_id": provider_payout_id, "provider_status": provider_status,
+                  "updated_at": clock.utcnow()}},
+        return_document=ReturnDocument.AFTER,
     )
     return Payout.model_validate(doc) if doc else None
 
@@ -166,6 +180,16 @@ async def move_account(
     return PayoutAccount.model_validate(doc) if doc else None
 
 
+async def note_provider_destination(
+    account_id: str, contact_id: str, fund_account_id: str
+) -> None:
+    """Remember the provider's contact and fund account of a payout account."""
+    await _accounts().update_one(
+        {"_id": account_id},
+        {"$set": {"provider_contact_id": contact_id, "provider_fund_account_id": fund_account_id}},
+    )
+
+
 async def verified_recipients() -> list[str]:
     """Every recipient whose active account is verified (the batch's candidates)."""
     return await _accounts().distinct(
@@ -178,17 +202,3 @@ async def page_visible_accounts(
 ) -> tuple[list[PayoutAccount], str | None]:
     return await _page_visible(PayoutAccount, actor, Permission.PAYOUT_ACCOUNTS_VERIFY, query,
                                page)
-
-
-# --- the sandbox provider's transfers ------------------------------------------------------
-
-async def record_sandbox_transfer(record: SandboxPayoutTransfer) -> tuple[dict[str, Any], bool]:
-    """Store the transfer unless its key is known: (the stored one, whether it is new)."""
-    transfers = SandboxPayoutTransfer.get_pymongo_collection()
-    try:
-        await transfers.insert_one(_document(record))
-    except DuplicateKeyError:
-        stored = await transfers.find_one({"_id": record.id})
-        assert stored is not None
-        return stored, False
-    return record.model_dump() | {"_id": record.id}, True

@@ -74,7 +74,9 @@ async def balance(actor: CurrentActor, recipient_id: RecipientFilter = None) -> 
 @router.post("", status_code=201, response_model=Envelope[PayoutRead],
              responses=responses(404, 409, 422))
 async def create_payout(body: PayoutCreate, actor: PayoutManager, key: IdemKey) -> Any:
-    """Pay out a recipient's payable balance (or part of it) to its verified account."""
+    """Pay out a recipient's payable balance (or part of it) to its verified account through
+    RazorpayX: `processing` until RazorpayX reports it processed (then `paid`), reversed or
+    failed (then `failed`, the money back in the payable balance)."""
     return await service.create_payout(actor, body, key)
 
 

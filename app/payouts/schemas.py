@@ -124,7 +124,11 @@ class PayoutRead(APIModel):
     amount: int = Field(description="Paise")
     status: PayoutStatus
     attempt: int
-    provider_transfer_id: str | None = None
+    provider_transfer_id: str | None = Field(default=None, description="RazorpayX's payout id")
+    provider_status: str | None = Field(
+        default=None, description="RazorpayX's last reported status (processing, processed, "
+        "reversed, failed…); the payout is paid only once it is processed",
+    )
     failure_reason: str | None = None
     source: PayoutSource
     requested_by: ShownActor = Field(

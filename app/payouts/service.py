@@ -1,29 +1,28 @@
 """Payouts: reserve the payable balance, send it through the provider, settle the ledger.
 
 Money moves only through the ledger, in the same transaction as the payout's state change
-and its audit entry (see `transitions` for the table). The provider is called only between
-`processing` and a settled state, always with the key `{payoutId}:{attempt}`, so asking it
-again (a crashed worker, a concurrent one, the reconciler) never sends the money twice. A
-payout request is made once per Idempotency-Key by the core `run_once`.
+and its audit entry (see `transitions` for the table, `machine` for its executor). The
+provider is called only between `processing` and a settled state, always with the attempt's
+key (see `settlement`), so asking it again (a crashed worker, a concurrent one, the
+reconciler) never sends the money twice. A payout request is made once per Idempotency-Key
+by the core `run_once`. Other packages call `process_payout` and `apply_provider_event` here.
 """
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi.responses import JSONResponse
 
 from app.audit import service as audit
-from app.core import clock
 from app.core.database import Session, transaction
 from app.core.idempotency import KeyReused, RequestInProgress, run_once
 from app.core.ids import new_id
-from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.permissions import Actor
 from app.core.schemas import Envelope, ok
 from app.dealers import service as dealers_service
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import repository
+from app.payouts import machine, repository
 from app.payouts.exceptions import (
     AmountExceedsPayable,
     IdempotencyKeyReused,
@@ -42,21 +41,10 @@ from app.payouts.models import (
     PayoutStatus,
     PayoutStatusChange,
 )
-from app.payouts.provider import (
-    PayoutDestination,
-    PayoutProvider,
-    ProviderTransferStatus,
-    get_provider,
-)
 from app.payouts.schemas import PayoutCreate, PayoutRead
-from app.payouts.transitions import (
-    LedgerStep,
-    Move,
-    allowed_actions,
-    ledger_key,
-    ledger_transfer,
-    move_for,
-)
+from app.payouts.settlement import apply_provider_event as apply_provider_event
+from app.payouts.settlement import process_payout
+from app.payouts.transitions import Move, allowed_actions, move_for
 
 log = logging.getLogger(__name__)
 CREATE: Move = move_for(None, PayoutAction.CREATE)  # type: ignore[assignment]
@@ -71,7 +59,7 @@ def read(payout: Payout) -> PayoutRead:
 def _message(payout: Payout) -> str:
     return {
         PayoutStatus.SCHEDULED: "Payout scheduled",
-        PayoutStatus.PROCESSING: "Payout is processing; its outcome is not known yet",
+        PayoutStatus.PROCESSING: "Payout sent; it is paid when the bank confirms it",
         PayoutStatus.PAID: "Payout paid",
         PayoutStatus.FAILED: f"Payout failed: {payout.failure_reason}",
     }[payout.status]
@@ -81,69 +69,6 @@ def _message(payout: Payout) -> str:
 class PayoutResult:
     payout: PayoutRead
     message: str
-
-
-# --- the state machine's executor ----------------------------------------------------------
-
-async def _post_money(
-    session: Session, payout: Payout, actor: Actor, step: LedgerStep | None
-) -> str | None:
-    """Post the ledger step of a move for the payout's current attempt; returns its key."""
-    if step is None:
-        return None
-    key = ledger_key(payout.id, step, payout.attempt)
-    await ledger.post(
-        session, key=key, kind=f"payout_{step.value}",
-        transfers=[ledger_transfer(step, payout.recipient_id, payout.amount)],
-        actor=actor, recipient_id=payout.recipient_id,
-        memo=f"payout {payout.id} attempt {payout.attempt}: {step.value}",
-        metadata={"payoutId": payout.id, "attempt": payout.attempt},
-    )
-    return key
-
-
-async def _apply(
-    session: Session,
-    payout: Payout,
-    action: PayoutAction,
-    actor: Actor,
-    *,
-    reason: str | None = None,
-    changes: dict[str, Any] | None = None,
-) -> Payout:
-    """Move `payout` by `action`, only from the state and version it was read in, with its
-    ledger step and audit entry, all in the caller's transaction."""
-    move = move_for(payout.status, action)
-    if move is None:
-        raise IllegalPayoutTransition(
-            f"Cannot {action.value} a payout that is {payout.status.value}",
-            {"status": payout.status.value, "allowedActions": allowed_actions(payout.status)},
-        )
-    attempt = payout.attempt + 1 if action is PayoutAction.RETRY else payout.attempt
-    entry = PayoutStatusChange(from_status=payout.status, to_status=move.target, action=action,
-                               attempt=attempt, by=actor.id, reason=reason)
-    moved = await repository.move_payout(session, payout, entry, changes or {}, clock.utcnow())
-    if moved is None:
-        raise IllegalPayoutTransition("The payout changed meanwhile; reload it")
-    key = await _post_money(session, moved, actor, move.money)
-    await audit.record(
-        session, actor=actor, action=move.audit_action, subject_type="payout",
-        subject_id=payout.id,
-        changes={"status": {"from": payout.status.value, "to": move.target.value},
-                 **({"attempt": {"from": payout.attempt, "to": attempt}}
-                    if attempt != payout.attempt else {})},
-        reason=reason,
-        metadata=_audit_metadata(moved, key),
-    )
-    return moved
-
-
-def _audit_metadata(payout: Payout, ledger_key_: str | None) -> dict[str, Any]:
-    return {"amount": payout.amount, "recipientId": payout.recipient_id,
-            "attempt": payout.attempt, "accountId": payout.account_id,
-            "accountNumberMasked": payout.account_number_masked,
-            "providerTransferId": payout.provider_transfer_id, "ledgerKey": ledger_key_,
-            "source": payout.source.value}
 
 
 # --- create, process, retry ----------------------------------------------------------------
@@ -202,12 +127,12 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
             )],
         )
         await repository.insert_payout(session, payout)
-        key = await _post_money(session, payout, actor, CREATE.money)
+        key = await machine.post_money(session, payout, actor, CREATE.money)
         await audit.record(
             session, actor=actor, action=CREATE.audit_action, subject_type="payout",
             subject_id=payout.id,
             changes={"status": {"from": None, "to": PayoutStatus.SCHEDULED.value}},
-            metadata={**_audit_metadata(payout, key), "payableBefore": payable},
+            metadata={**machine.audit_metadata(payout, key), "payableBefore": payable},
         )
         return payout
 
@@ -221,71 +146,6 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
                       extra={"payoutId": payout.id})
         payout = await repository.get_payout(payout.id) or payout
     return PayoutResult(read(payout), _message(payout))
-
-
-async def process_payout(payout_id: str, provider: PayoutProvider | None = None) -> Payout:
-    """Drive a payout from scheduled or processing to paid or failed; safe to call again.
-
-    A provider error leaves it `processing`: its outcome is unknown, so the money stays in
-    transit until a later call asks the provider again under the same key."""
-    payout = await repository.get_payout(payout_id)
-    if payout is None:
-        raise PayoutNotFound
-    if payout.status is PayoutStatus.SCHEDULED:
-        scheduled = payout
-        try:
-            payout = await transaction(
-                lambda session: _apply(session, scheduled, PayoutAction.START, SYSTEM_ACTOR)
-            )
-        except IllegalPayoutTransition:
-            payout = await repository.get_payout(payout_id)  # another worker started it
-            assert payout is not None
-        else:
-            # Only the worker that started this attempt may still call it off: nobody can
-            # have asked the provider yet.
-            account = await repository.get_account(payout.account_id)
-            if account is None or not account.payable_to:
-                return await _settle(
-                    payout, PayoutAction.FAIL,
-                    "The payout account was replaced or is no longer verified",
-                )
-    if payout.status is not PayoutStatus.PROCESSING:
-        return payout
-    account = await repository.get_account(payout.account_id)
-    assert account is not None, "payout accounts are never deleted"
-    destination = PayoutDestination(account.holder_name, account.account_number, account.ifsc)
-    try:
-        transfer = await (provider or get_provider()).transfer(
-            idempotency_key=f"{payout.id}:{payout.attempt}", account=destination,
-            amount=payout.amount, reference=payout.id,
-        )
-    except Exception:
-        log.exception("payout provider outcome unknown; payout left processing",
-                      extra={"payoutId": payout.id, "attempt": payout.attempt})
-        return payout
-    if transfer.status is ProviderTransferStatus.PROCESSED:
-        return await _settle(payout, PayoutAction.COMPLETE, None,
-                             {"provider_transfer_id": transfer.id, "paid_at": clock.utcnow()})
-    reason = transfer.failure_reason or "rejected by the payout provider"
-    return await _settle(payout, PayoutAction.FAIL, reason,
-                         {"provider_transfer_id": transfer.id})
-
-
-async def _settle(
-    payout: Payout, action: PayoutAction, reason: str | None,
-    changes: dict[str, Any] | None = None,
-) -> Payout:
-    changes = {**(changes or {}),
-               "failure_reason": reason if action is PayoutAction.FAIL else None}
-    try:
-        return await transaction(
-            lambda session: _apply(session, payout, action, SYSTEM_ACTOR, reason=reason,
-                                   changes=changes)
-        )
-    except IllegalPayoutTransition:
-        settled = await repository.get_payout(payout.id)  # a concurrent worker settled it first
-        assert settled is not None
-        return settled
 
 
 async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
@@ -305,12 +165,12 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
                                        session=session)
         if payout.amount > payable:
             raise AmountExceedsPayable(payout.amount, payable)
-        return await _apply(
+        return await machine.apply(
             session, payout, PayoutAction.RETRY, actor,
             changes={"account_id": account.id,
                      "account_number_masked": account.account_number_masked,
                      "ifsc": account.ifsc, "provider_transfer_id": None,
-                     "failure_reason": None},
+                     "provider_status": None, "failure_reason": None},
         )
 
     retried = await transaction(work)

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def sandbox_app_for(config: "Settings") -> "FastAPI":
-    """The sandbox with the configured test keys, delivering webhooks to PAYMENT_WEBHOOK_URL."""
+    """The sandbox with the configured test keys and RazorpayX business account, delivering
+    webhooks to PAYMENT_WEBHOOK_URL."""
     payments = config.payments
     return create_sandbox_app(
         payments.razorpay_key_id,
@@ -21,6 +22,7 @@ def sandbox_app_for(config: "Settings") -> "FastAPI":
         payments.razorpay_webhook_secret.get_secret_value(),
         webhook_url(config),
         currency=payments.currency,
+        payout_account_number=config.payouts.razorpayx_account_number,
     )
 
 

@@ -8,69 +8,38 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.config import DEFAULT_RAZORPAYX_ACCOUNT_NUMBER
+from app.sandbox import payout_routes
+from app.sandbox.deps import (
+    NOTES,
+    Body,
+    PayoutsSandbox,
+    Sandbox,
+    authenticate,
+    deliver_later,
+    request_schema,
+    with_webhooks,
+)
 from app.sandbox.errors import RazorpayApiError, authentication_failed, invalid
+from app.sandbox.payouts import RazorpayXSandbox
 from app.sandbox.service import CheckoutOutcome, RazorpaySandbox, RefundOutcome
 from app.sandbox.store import MemorySandboxStore, SandboxStore, WebhookEventRecord
 from app.sandbox.webhooks import WebhookDispatcher, random_id
 
-_basic_auth = HTTPBasic(auto_error=False, description="Razorpay key id and key secret")
-
-
-def _sandbox(request: Request) -> RazorpaySandbox:
-    return request.app.state.sandbox
-
-
-Sandbox = Annotated[RazorpaySandbox, Depends(_sandbox)]
-
-
-async def _authenticate(
-    sandbox: Sandbox, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic_auth)]
-) -> None:
-    if credentials is None:
-        raise authentication_failed("Please provide your api key for authentication purposes.")
-    if not sandbox.credentials_match(credentials.username, credentials.password):
-        raise authentication_failed("Authentication failed")
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise invalid("The request body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.")
-    return body
-
-
-Body = Annotated[dict[str, Any], Depends(_json_body)]
-
-
-def _request_schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema = {"type": "object", "properties": properties, "required": required or []}
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
-
-
-_NOTES = {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 15}
-
-api = APIRouter(prefix="/v1", dependencies=[Depends(_authenticate)], tags=["Razorpay API v1"])
+api = APIRouter(prefix="/v1", dependencies=[Depends(authenticate)], tags=["Razorpay API v1"])
 
 
 @api.post(
     "/orders",
-    openapi_extra=_request_schema(
+    openapi_extra=request_schema(
         {
             "amount": {"type": "integer", "minimum": 100, "example": 49900},
             "currency": {"type": "string", "example": "INR"},
             "receipt": {"type": "string", "maxLength": 40},
-            "notes": _NOTES,
+            "notes": NOTES,
             "payment_capture": {"type": "integer", "enum": [0, 1]},
         },
         ["amount", "currency"],
@@ -101,23 +70,23 @@ async def fetch_payment(sandbox: Sandbox, payment_id: str) -> dict[str, Any]:
 
 @api.post(
     "/payments/{payment_id}/capture",
-    openapi_extra=_request_schema(
+    openapi_extra=request_schema(
         {"amount": {"type": "integer"}, "currency": {"type": "string", "example": "INR"}}, ["amount"]
     ),
 )
 async def capture_payment(sandbox: Sandbox, payment_id: str, body: Body) -> JSONResponse:
     """Capture an authorized payment for its full amount."""
     payment, events = await sandbox.capture(payment_id, body)
-    return _with_webhooks(sandbox, payment, events)
+    return with_webhooks(sandbox, payment, events)
 
 
 @api.post(
     "/payments/{payment_id}/refund",
-    openapi_extra=_request_schema(
+    openapi_extra=request_schema(
         {
             "amount": {"type": "integer", "minimum": 100},
             "speed": {"type": "string", "enum": ["normal", "optimum"]},
-            "notes": _NOTES,
+            "notes": NOTES,
             "receipt": {"type": "string"},
         }
     ),
@@ -130,7 +99,7 @@ async def refund_payment(
 ) -> JSONResponse:
     """Refund a captured payment, fully or partly; `X-Refund-Idempotency` makes retries safe."""
     refund, events = await sandbox.refund(payment_id, body, idempotency_key)
-    return _with_webhooks(sandbox, refund, events)
+    return with_webhooks(sandbox, refund, events)
 
 
 @api.get("/payments/{payment_id}/refunds")
@@ -180,10 +149,12 @@ class CheckoutOut(BaseModel):
 class SendEventIn(_ControlIn):
     event: str = Field(examples=["payment.failed"], description=(
         "payment.authorized | payment.captured | payment.failed | order.paid | "
-        "refund.created | refund.processed | refund.failed"
+        "refund.created | refund.processed | refund.failed | "
+        "payout.processed | payout.reversed | payout.failed"
     ))
     payment_id: str | None = Field(default=None, alias="paymentId")
     refund_id: str | None = Field(default=None, alias="refundId")
+    payout_id: str | None = Field(default=None, alias="payoutId")
 
 
 class RedeliverIn(_ControlIn):
@@ -209,7 +180,7 @@ async def checkout(
     """Play the buyer in Razorpay Checkout: pay the whole order (or fail), get what Checkout's
     handler receives, and let the sandbox send the matching signed webhook to the platform."""
     result = await sandbox.checkout(gateway_order_id, body.outcome)
-    background = _deliver_later(sandbox, result.events) if body.deliver_webhook else None
+    background = deliver_later(sandbox, result.events) if body.deliver_webhook else None
     if result.signature is None:
         failure = result.failure()
         return JSONResponse(failure.body(), status_code=failure.status_code, background=background)
@@ -225,7 +196,7 @@ async def checkout(
 async def settle_refund(sandbox: Sandbox, refund_id: str, body: SettleRefundIn) -> JSONResponse:
     """Finish a pending refund (when automatic processing is off) as processed or failed."""
     refund, events = await sandbox.settle_refund(refund_id, body.outcome)
-    background = _deliver_later(sandbox, events) if body.deliver_webhook else None
+    background = deliver_later(sandbox, events) if body.deliver_webhook else None
     return JSONResponse(refund, background=background)
 
 
@@ -245,10 +216,16 @@ async def get_webhook_event(sandbox: Sandbox, event_id: str) -> dict[str, Any]:
 
 
 @controls.post("/webhooks/send")
-async def send_webhook_event(sandbox: Sandbox, body: SendEventIn) -> dict[str, Any]:
-    """Send a new signed event about an existing payment or refund now, shown in the state the
-    event announces (e.g. a late payment.failed after capture); stored entities do not change."""
-    event = await sandbox.event_for(body.event, body.payment_id, body.refund_id)
+async def send_webhook_event(
+    sandbox: Sandbox, payouts: PayoutsSandbox, body: SendEventIn
+) -> dict[str, Any]:
+    """Send a new signed event about an existing payment, refund or payout now, shown in the
+    state the event announces (e.g. a late payment.failed after capture); stored entities do
+    not change."""
+    if body.event.startswith("payout."):
+        event = await payouts.event_for(body.event, body.payout_id)
+    else:
+        event = await sandbox.event_for(body.event, body.payment_id, body.refund_id)
     await sandbox.dispatcher.deliver(event)
     return _event_view(event)
 
@@ -290,16 +267,6 @@ def _event_view(event: WebhookEventRecord) -> dict[str, Any]:
     }
 
 
-def _deliver_later(sandbox: RazorpaySandbox, events: list[WebhookEventRecord]) -> BackgroundTask | None:
-    return BackgroundTask(sandbox.dispatcher.deliver_in_order, events) if events else None
-
-
-def _with_webhooks(
-    sandbox: RazorpaySandbox, entity: dict[str, Any], events: list[WebhookEventRecord]
-) -> JSONResponse:
-    return JSONResponse(entity, background=_deliver_later(sandbox, events))
-
-
 async def _razorpay_error(_: Request, exc: RazorpayApiError) -> JSONResponse:
     return exc.response()
 
@@ -330,27 +297,35 @@ def create_sandbox_app(
     *,
     store: SandboxStore | None = None,
     currency: str = "INR",
+    payout_account_number: str = DEFAULT_RAZORPAYX_ACCOUNT_NUMBER,
 ) -> FastAPI:
     """The sandbox ASGI app. `app.state.store` holds its data, `app.state.sandbox` its rules and
-    switches (`auto_process_refunds`), `app.state.webhooks` the dispatcher (`enabled`, `url`)."""
+    switches (`auto_process_refunds`), `app.state.payouts` RazorpayX's (`auto_process_payouts`),
+    `app.state.webhooks` the dispatcher (`enabled`, `url`). Payouts are drawn from the business
+    account `payout_account_number`."""
     store = store if store is not None else MemorySandboxStore()
     dispatcher = WebhookDispatcher(store, webhook_url, webhook_secret, random_id("acc_"))
     sandbox = RazorpaySandbox(key_id, key_secret, store, dispatcher, currency)
+    payouts = RazorpayXSandbox(store, dispatcher, payout_account_number, currency)
     app = FastAPI(
         title="Razorpay sandbox",
         version="v1",
         description=(
             "A local stand-in for Razorpay: the REST API under `/v1` (HTTP basic auth with the "
             "key id and key secret), `POST /checkout/{gatewayOrderId}` to pay an order as the "
-            "buyer, and webhook controls. Test keys and HMAC-SHA256 signatures as Razorpay's."
+            "buyer, RazorpayX payouts (contacts, fund accounts, payouts) with a control to settle "
+            "them, and webhook controls. Test keys and HMAC-SHA256 signatures as Razorpay's."
         ),
     )
     app.state.store = store
     app.state.sandbox = sandbox
+    app.state.payouts = payouts
     app.state.webhooks = dispatcher
     app.add_exception_handler(RazorpayApiError, _razorpay_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.include_router(api)
+    app.include_router(payout_routes.api)
     app.include_router(controls)
+    app.include_router(payout_routes.controls)
     return app

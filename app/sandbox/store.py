@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-EntityKind = Literal["order", "payment", "refund"]
+EntityKind = Literal["order", "payment", "refund", "contact", "fund_account", "payout"]
 Entity = dict[str, Any]
 
 
@@ -42,6 +42,14 @@ class RefundKey:
     refund_id: str
 
 
+@dataclass(frozen=True)
+class PayoutKey:
+    """What an `X-Payout-Idempotency` key was first used for."""
+
+    fingerprint: str
+    payout_id: str
+
+
 class SandboxStore(Protocol):
     def locked(self) -> Any:
         """An async context manager that serialises read-modify-write sequences."""
@@ -59,6 +67,10 @@ class SandboxStore(Protocol):
 
     async def put_refund_key(self, key: str, refund_key: RefundKey) -> None: ...
 
+    async def get_payout_key(self, key: str) -> PayoutKey | None: ...
+
+    async def put_payout_key(self, key: str, payout_key: PayoutKey) -> None: ...
+
     async def add_event(self, event: WebhookEventRecord) -> None: ...
 
     async def get_event(self, event_id: str) -> WebhookEventRecord | None: ...
@@ -71,18 +83,25 @@ class SandboxStore(Protocol):
 
 
 class MemorySandboxStore:
-    """Dicts in this process; `orders`, `payments`, `refunds` and `events` are there to read in tests."""
+    """Dicts in this process; `orders`, `payments`, `refunds`, `payouts`… and `events` are
+    there to read in tests."""
 
     def __init__(self) -> None:
         self.orders: dict[str, Entity] = {}
         self.payments: dict[str, Entity] = {}
         self.refunds: dict[str, Entity] = {}
+        self.contacts: dict[str, Entity] = {}
+        self.fund_accounts: dict[str, Entity] = {}
+        self.payouts: dict[str, Entity] = {}
         self.events: dict[str, WebhookEventRecord] = {}
         self.refund_keys: dict[str, RefundKey] = {}
+        self.payout_keys: dict[str, PayoutKey] = {}
         self._lock: asyncio.Lock | None = None
 
     def _table(self, kind: EntityKind) -> dict[str, Entity]:
-        return {"order": self.orders, "payment": self.payments, "refund": self.refunds}[kind]
+        return {"order": self.orders, "payment": self.payments, "refund": self.refunds,
+                "contact": self.contacts, "fund_account": self.fund_accounts,
+                "payout": self.payouts}[kind]
 
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
@@ -111,6 +130,12 @@ class MemorySandboxStore:
 
     async def put_refund_key(self, key: str, refund_key: RefundKey) -> None:
         self.refund_keys[key] = refund_key
+
+    async def get_payout_key(self, key: str) -> PayoutKey | None:
+        return self.payout_keys.get(key)
+
+    async def put_payout_key(self, key: str, payout_key: PayoutKey) -> None:
+        self.payout_keys[key] = payout_key
 
     async def add_event(self, event: WebhookEventRecord) -> None:
         self.events[event.id] = event

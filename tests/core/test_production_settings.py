@@ -14,6 +14,7 @@ from app.core.config import (
     PaymentSettings,
     Settings,
 )
+from tests.payouts.production import REAL_PAYOUTS
 
 REPO = Path(__file__).resolve().parents[2]
 RAZORPAY = {
@@ -29,6 +30,7 @@ def _production(jwt_secret: str) -> Settings:
         app_env=Environment.PRODUCTION,
         auth=AuthSettings(jwt_secret=SecretStr(jwt_secret)),
         database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
+        payouts=REAL_PAYOUTS,
         payments=PaymentSettings(**RAZORPAY),
     )
 

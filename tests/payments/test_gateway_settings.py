@@ -20,6 +20,7 @@ from app.payments.gateway import (
 )
 from app.payments.gateway.razorpay_gateway import refund_idempotency_key, sdk_base_url
 from app.payments.gateway.signatures import payment_signature, webhook_signature
+from tests.payouts.production import REAL_PAYOUTS
 
 STRONG = "kq3V9yT2mZ8pL4wX7cR1nB6hJ0fD5sGaE_uQ-iYoPzWx"
 
@@ -29,6 +30,7 @@ def _production(**payments: object) -> Settings:
         app_env=Environment.PRODUCTION,
         auth=AuthSettings(jwt_secret=SecretStr(STRONG)),
         database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
+        payouts=REAL_PAYOUTS,
         payments=PaymentSettings(**payments),
     )
 

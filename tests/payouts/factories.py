@@ -1,4 +1,5 @@
-"""Payout factories: dealers with bank accounts, payable balances and finance admins."""
+"""Payout factories: dealers with bank accounts, payable balances and finance admins, and the
+RazorpayX sandbox of the live server (its payouts, and the bank's answer to them)."""
 
 import itertools
 import logging
@@ -15,11 +16,15 @@ from app.core.permissions import SYSTEM_ACTOR
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payments.ledger.service import Transfer
+from app.sandbox.payouts import RazorpayXSandbox
 from tests.dealers.factories import approved_dealer
-from tests.helpers import Account, Api
+from tests.helpers import Account, Api, eventually
+from tests.live import LiveServer
 
 _numbers = itertools.count(1)
-FAILING_SUFFIX = "0000"  # the sandbox's documented always-rejected test accounts
+FAILING_SUFFIX = "0000"  # the sandbox's test accounts whose bank reverses every payout
+REVERSED_REASON = "The beneficiary bank rejected the payout"
+SETTLED = ("paid", "failed")
 
 
 def account_number(failing: bool = False) -> str:
@@ -138,3 +143,46 @@ def captured_logs() -> Iterator[list[str]]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+async def read_payout(api: Api, who: Account, payout_id: str) -> dict[str, Any]:
+    response = await api.client.get(f"/api/payouts/{payout_id}", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+async def settled(api: Api, who: Account, payout_id: str) -> dict[str, Any]:
+    """The payout once the provider's webhook (or the reconciler) has settled it."""
+    async def probe() -> dict[str, Any]:
+        return await read_payout(api, who, payout_id)
+
+    return await eventually(probe, lambda payout: payout["status"] in SETTLED)
+
+
+async def all_settled(api: Api, who: Account) -> list[dict[str, Any]]:
+    """Every payout, once none is scheduled or processing any more."""
+    async def probe() -> list[dict[str, Any]]:
+        response = await api.client.get("/api/payouts", params={"limit": 100}, headers=who.headers)
+        return response.json()["data"]["items"]
+
+    return await eventually(probe, lambda items: all(p["status"] in SETTLED for p in items))
+
+
+def razorpayx(live_server: LiveServer) -> RazorpayXSandbox:
+    """The live server's RazorpayX sandbox (its `store.payouts`, `auto_process_payouts`)."""
+    return live_server.sandbox_app.state.payouts
+
+
+def sandbox_payout(live_server: LiveServer, provider_payout_id: str) -> dict[str, Any]:
+    return razorpayx(live_server).store.payouts[provider_payout_id]  # type: ignore[attr-defined]
+
+
+async def bank_answers(
+    live_server: LiveServer, provider_payout_id: str, outcome: str, deliver: bool = True
+) -> dict[str, Any]:
+    """The bank settles a payout at the sandbox (and RazorpayX sends the webhook, or loses it)."""
+    async with httpx.AsyncClient(base_url=live_server.sandbox_url, timeout=30) as http:
+        response = await http.post(f"/payouts/{provider_payout_id}/settle",
+                                   json={"outcome": outcome, "deliverWebhook": deliver})
+    assert response.status_code == 200, response.text
+    return response.json()

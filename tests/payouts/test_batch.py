@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from app.payouts.tasks import batch_key, run_payout_batch
 from tests.helpers import assert_error
-from tests.payouts.factories import assert_ledger_valid, balance_of, fund, payee
+from tests.payouts.factories import all_settled, assert_ledger_valid, balance_of, fund, payee
 
 MINIMUM = 100_000  # PAYOUT_BATCH_MINIMUM's default
 
@@ -34,6 +34,7 @@ async def test_batch_pays_eligible_recipients_once_even_if_run_twice(api):
     first = await run_payout_batch(day=today)
     await fund(eligible["id"], 120_000)  # more money arrives the same day
     second = await run_payout_batch(day=today)
+    await all_settled(api, finance)
 
     assert len(first.created) == 2 and not first.replayed
     assert second.created == []
@@ -52,6 +53,7 @@ async def test_batch_pays_eligible_recipients_once_even_if_run_twice(api):
 
     # The next day, the new balance is paid out.
     tomorrow = await run_payout_batch(day=today + timedelta(days=1))
+    await all_settled(api, finance)
     assert len(tomorrow.created) == 2  # the eligible dealer and the rejected one, again
     summary = await balance_of(api, finance, eligible["id"])
     assert (summary["payable"], summary["paidOut"]) == (0, 270_000)
@@ -73,6 +75,7 @@ async def test_a_batch_key_cannot_be_reused_by_hand_with_another_body(api):
         headers={**finance.headers, "Idempotency-Key": key},
     )
     assert response.status_code == 201, response.text
+    await all_settled(api, finance)
     assert_error(
         await api.client.post("/api/payouts", json={"recipientId": profile["id"], "amount": 1},
                               headers={**finance.headers, "Idempotency-Key": key}),

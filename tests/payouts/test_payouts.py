@@ -9,6 +9,7 @@ from app.payments.ledger import service as ledger
 from tests.dealers.factories import approved_dealer
 from tests.helpers import assert_error, field_errors
 from tests.payouts.factories import (
+    all_settled,
     assert_ledger_valid,
     balance,
     balance_of,
@@ -16,6 +17,7 @@ from tests.payouts.factories import (
     fund,
     pay_out,
     payee,
+    settled,
 )
 
 
@@ -51,8 +53,12 @@ async def test_verified_payout_is_paid_and_the_balance_follows(api):
     response = await pay_out(api, finance, profile["id"], 100_000)
 
     assert response.status_code == 201, response.text
-    payout = response.json()["data"]
+    sent = response.json()["data"]
+    assert sent["status"] == "processing"
+    assert "paid when the bank confirms" in response.json()["message"]
+    payout = await settled(api, finance, sent["id"])
     assert payout["status"] == "paid"
+    assert payout["providerStatus"] == "processed"
     assert payout["amount"] == 100_000
     assert payout["attempt"] == 1
     assert payout["providerTransferId"]
@@ -87,6 +93,7 @@ async def test_omitted_amount_pays_the_whole_payable_balance(api):
 
     assert response.status_code == 201, response.text
     assert response.json()["data"]["amount"] == 45_678
+    await settled(api, finance, response.json()["data"]["id"])
     summary = await balance_of(api, dealer, profile["id"])
     assert (summary["payable"], summary["paidOut"]) == (0, 45_678)
     # Nothing left: a further payout is refused.
@@ -142,6 +149,7 @@ async def test_two_concurrent_full_balance_payouts_pay_once(api, amount):
     codes = sorted(r.status_code for r in responses)
     assert codes[0] == 201 and codes[1] in (409, 422), [r.text for r in responses]
     paid = next(r for r in responses if r.status_code == 201).json()["data"]
+    paid = await settled(api, finance, paid["id"])
     assert (paid["status"], paid["amount"]) == ("paid", 80_000)
     summary = await balance_of(api, finance, profile["id"])
     assert (summary["payable"], summary["inTransit"], summary["paidOut"]) == (0, 0, 80_000)
@@ -164,6 +172,7 @@ async def test_idempotency_key_replays_the_first_response_and_refuses_another_bo
     assert again.json()["message"] == first.json()["message"]
     assert again.headers.get("idempotent-replayed") == "true"
     assert_error(other, 422)
+    await settled(api, finance, first.json()["data"]["id"])
     summary = await balance_of(api, finance, profile["id"])
     assert (summary["payable"], summary["paidOut"]) == (35_000, 25_000)
     # Keys belong to the admin who used them: another admin's same key is a new payout.
@@ -171,6 +180,7 @@ async def test_idempotency_key_replays_the_first_response_and_refuses_another_bo
     theirs = await pay_out(api, colleague, profile["id"], 25_000, key="payout-key-0001")
     assert theirs.status_code == 201
     assert theirs.json()["data"]["id"] != first.json()["data"]["id"]
+    await settled(api, colleague, theirs.json()["data"]["id"])
     await assert_ledger_valid()
 
 
@@ -185,6 +195,7 @@ async def test_concurrent_requests_with_one_key_create_one_payout(api):
     ids = {r.json()["data"]["id"] for r in responses if r.status_code == 201}
     assert len(ids) == 1, [r.text for r in responses]
     assert all(r.status_code in (201, 409) for r in responses)
+    await settled(api, finance, ids.pop())
     summary = await balance_of(api, finance, profile["id"])
     assert (summary["payable"], summary["paidOut"]) == (50_000, 10_000)
     await assert_ledger_valid()
@@ -197,6 +208,7 @@ async def test_dealers_cannot_pay_out_nor_see_other_dealers_payouts(api):
     customer = await api.customer()
     ops = await api.admin("ops")
     payout_b = (await pay_out(api, finance, profile_b["id"], 5_000)).json()["data"]
+    await settled(api, finance, payout_b["id"])
 
     assert_error(await pay_out(api, dealer_a, profile_a["id"]), 403)
     assert_error(await pay_out(api, ops, profile_a["id"]), 403)
@@ -225,6 +237,7 @@ async def test_finance_lists_payouts_with_filters_and_pages(api):
     for _ in range(3):
         assert (await pay_out(api, finance, profile["id"], 1_000)).status_code == 201
     assert (await pay_out(api, finance, failing["id"], 1_000)).status_code == 201
+    await all_settled(api, finance)
 
     first = await api.client.get("/api/payouts", params={"limit": 2, "status": "paid"},
                                  headers=finance.headers)
@@ -248,6 +261,7 @@ async def test_every_money_action_is_audited_with_its_amount(api):
     _, profile, account = await payee(api, finance, payable=10_000)
 
     payout = (await pay_out(api, finance, profile["id"], 4_000)).json()["data"]
+    await settled(api, finance, payout["id"])
 
     await api.audited(root, "payout.account_verified", account["id"])
     for action in ("payout.created", "payout.processing", "payout.paid"):

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.config import PaymentGatewayKind, Settings
+from app.core.config import PaymentGatewayKind, PayoutProviderKind, Settings
 from app.main import create_app
 from app.payments.gateway import SANDBOX_PATH
 from tests.live import LiveServer, with_payment_settings
@@ -190,9 +190,15 @@ async def test_platform_serves_the_sandbox_in_sandbox_mode(live_server: LiveServ
     assert "/checkout/{gatewayOrderId}" in docs.json()["paths"]
 
 
-def test_platform_does_not_mount_the_sandbox_with_the_real_gateway(config: Settings) -> None:
-    real = with_payment_settings(config, gateway=PaymentGatewayKind.RAZORPAY)
+def _mounts_sandbox(config: Settings) -> bool:
+    return any(getattr(route, "path", None) == SANDBOX_PATH for route in create_app(config).fastapi.routes)
 
-    application = create_app(real)
 
-    assert all(getattr(route, "path", None) != SANDBOX_PATH for route in application.fastapi.routes)
+def test_platform_mounts_the_sandbox_only_while_payments_or_payouts_use_it(config: Settings) -> None:
+    real_gateway = with_payment_settings(config, gateway=PaymentGatewayKind.RAZORPAY)
+    real_both = real_gateway.model_copy(update={"payouts": real_gateway.payouts.model_copy(
+        update={"provider": PayoutProviderKind.RAZORPAYX})})
+
+    assert _mounts_sandbox(config)
+    assert _mounts_sandbox(real_gateway)  # payouts still go to the sandbox's RazorpayX
+    assert not _mounts_sandbox(real_both)

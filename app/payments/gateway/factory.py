@@ -16,12 +16,17 @@ def _own_origin(config: Settings) -> str:
     return f"http://{host}:{config.port}"
 
 
+def sandbox_url(config: Settings) -> str:
+    """Where this app serves its Razorpay sandbox (gateway and payouts alike)."""
+    return f"{_own_origin(config)}{SANDBOX_PATH}"
+
+
 def gateway_base_url(config: Settings) -> str | None:
     """RAZORPAY_BASE_URL; unset: the sandbox this app serves, or Razorpay's API (None)."""
     payments = config.payments
     if payments.razorpay_base_url:
         return payments.razorpay_base_url
-    return f"{_own_origin(config)}{SANDBOX_PATH}" if payments.uses_sandbox else None
+    return sandbox_url(config) if payments.uses_sandbox else None
 
 
 def webhook_url(config: Settings) -> str:

@@ -1,7 +1,7 @@
 """Parsing a Razorpay webhook body (after its signature has been verified)."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.payments.gateway.base import GatewayOrder, GatewayPayment, GatewayRefund
 from app.payments.gateway.entities import order_from_entity, payment_from_entity, refund_from_entity
@@ -18,6 +18,7 @@ class WebhookEvent:
     payment: GatewayPayment | None
     refund: GatewayRefund | None
     order: GatewayOrder | None
+    payload: dict = field(default_factory=dict)  # the whole payload, for events of other entities
 
 
 def _entity(payload: dict, name: str) -> dict | None:
@@ -46,4 +47,5 @@ def parse_webhook_event(raw_body: bytes, event_id: str) -> WebhookEvent:
         payment=payment_from_entity(payment) if payment else None,
         refund=refund_from_entity(refund) if refund else None,
         order=order_from_entity(order) if order else None,
+        payload=payload,
     )
