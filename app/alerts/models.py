@@ -15,6 +15,7 @@ class AlertKind(StrEnum):
     ESCROW_OVERDUE = "escrow_overdue"
     REFUND_FAILED = "refund_failed"
     CAPTURE_AMOUNT_MISMATCH = "capture_amount_mismatch"
+    DATABASE_RESTARTED = "database_restarted"
 
 
 class Alert(Document):
