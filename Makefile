@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench lock clean
+.PHONY: run test test-durability lint bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/parts-platform serve
 
+# Includes the crash tests (marker `durability`: kill -9 of the database and of the API).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+test-durability: $(STAMP)
+	$(BIN)/python -m pytest -q -m durability
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench

@@ -5,18 +5,23 @@ import asyncio
 import contextlib
 import getpass
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.config import Settings, get_settings, use_settings
-from app.core.embedded import EmbeddedMongo
+from app.core.embedded import DatabaseSupervisor, EmbeddedMongo
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from app.users.schemas import AdminCreateIn
 
 RUNNING_FILE = "embedded-db.json"
+# In-flight requests get this long after Ctrl-C/SIGTERM before their connections are closed.
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 def _running_file(config: Settings) -> Path:
@@ -24,26 +29,33 @@ def _running_file(config: Settings) -> Path:
 
 
 @contextlib.contextmanager
-def database_url(config: Settings) -> Iterator[str]:
-    """MONGODB_URL when set; otherwise the embedded server (reused if `serve` already runs it)."""
+def embedded_or_url(config: Settings) -> Iterator[tuple[str, EmbeddedMongo | None]]:
+    """MONGODB_URL when set; otherwise the embedded server (reused if `serve` already runs
+    it). Yields the URL and the server when this process started (and so owns) it."""
     if config.database.mongodb_url:
-        yield config.database.mongodb_url
+        yield config.database.mongodb_url, None
         return
     running = _running_file(config)
     if running.exists():
         url = json.loads(running.read_text())["url"]
         if _answers(url):
-            yield url
+            yield url, None
             return
     server = EmbeddedMongo(config.database.embedded_db_path, config.database.embedded_db_port)
     server.start()
     running.parent.mkdir(parents=True, exist_ok=True)
-    running.write_text(json.dumps({"url": server.url}))
+    running.write_text(json.dumps({"url": server.url, "pidFile": str(server.pid_path)}))
     try:
-        yield server.url
+        yield server.url, server
     finally:
         server.stop()
         running.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def database_url(config: Settings) -> Iterator[str]:
+    with embedded_or_url(config) as (url, _):
+        yield url
 
 
 def _answers(url: str) -> bool:
@@ -60,20 +72,63 @@ def _answers(url: str) -> bool:
         client.close()
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    # uvicorn re-raises the signal it shut down on; exiting through SystemExit (rather than
+    # the default SIGTERM action) lets the embedded database be stopped on the way out.
+    raise SystemExit(128 + signum)
+
+
+async def _alert_database_deaths(deaths: int, exit_codes: list[int]) -> None:
+    from app.alerts import service as alerts_service
+    from app.alerts.models import AlertKind
+
+    await alerts_service.raise_alert(
+        AlertKind.DATABASE_RESTARTED, "database", "embedded",
+        f"The embedded database died {deaths} times within a minute and was restarted",
+        {"deaths": deaths, "exitCodes": exit_codes},
+    )
+
+
+async def _serve_supervised(
+    server: "uvicorn.Server", database: EmbeddedMongo | None, backoff: float
+) -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_on_signal)
+    supervisor = task = None
+    if database is not None:
+        supervisor = DatabaseSupervisor(database, _alert_database_deaths, backoff_initial=backoff)
+        task = asyncio.create_task(supervisor.run(), name="embedded-db-supervisor")
+    try:
+        await server.serve()
+    finally:
+        if supervisor is not None and task is not None and database is not None:
+            supervisor.stop()
+            task.cancel()
+            database.stop()  # after the app's shutdown, which may still use it
+
+
 def serve(config: Settings) -> None:
     import uvicorn
 
     from app.main import create_app
 
-    with database_url(config) as url:
+    with embedded_or_url(config) as (url, database):
         config.database.mongodb_url = url
         app = create_app(config)
         print(f"Parts & Repair Platform API on http://{config.host}:{config.port}")
         print(f"Swagger UI: http://{config.host}:{config.port}/docs")
+        if database is not None:
+            print(f"Embedded database pid {database.pid} (pid file {database.pid_path})")
         # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback;
         # the app applies TRUSTED_PROXIES itself (app/core/client_ip.py).
-        uvicorn.run(app, host=config.host, port=config.port, log_config=None, access_log=False,
-                    proxy_headers=False)
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=config.host, port=config.port, log_config=None, access_log=False,
+            proxy_headers=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        ))
+        with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
+            runner.run(_serve_supervised(
+                server, database, config.database.embedded_db_restart_backoff_seconds
+            ))
 
 
 async def _create_admin(config: Settings, body: "AdminCreateIn") -> str:

@@ -19,6 +19,8 @@ class AlertKind(StrEnum):
     ESCROW_DEALER_STOPPED = "escrow_dealer_stopped"
     # Webhooks whose signature did not verify, counted per window (details.count).
     WEBHOOK_BAD_SIGNATURES = "webhook_bad_signatures"
+    # The embedded database died repeatedly and was restarted by `make run`'s supervisor.
+    DATABASE_RESTARTED = "database_restarted"
 
 
 class Alert(Document):

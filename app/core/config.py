@@ -43,6 +43,13 @@ class DatabaseSettings(Section):
         validation_alias="EMBEDDED_DB_PORT",
         description="Port of the embedded database (0: any free port)",
     )
+    embedded_db_restart_backoff_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        validation_alias="EMBEDDED_DB_RESTART_BACKOFF_SECONDS",
+        description="Wait before restarting a dead embedded database; doubles with each "
+                    "death within a minute, up to 10 s",
+    )
 
 
 class AuthSettings(Section):

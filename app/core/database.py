@@ -8,6 +8,7 @@ from beanie import init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ServerSelectionTimeoutError
 
 T = TypeVar("T")
 Session = AsyncClientSession
@@ -31,9 +32,22 @@ class Database:
         return True
 
     async def transaction(self, work: Callable[[Session], Awaitable[T]]) -> T:
-        """Run `work` in a transaction, retried on transient errors: it must be safe to rerun."""
+        """Run `work` in a transaction, retried on transient errors: it must be safe to rerun.
+
+        Not retried when no server could be selected: PyMongo labels that transient too and
+        would go on retrying for 120 s, holding the caller that long while the database is
+        down; the caller gets the error now (503 through the error mapping) instead.
+        """
+
+        async def once(session: Session) -> T:
+            try:
+                return await work(session)
+            except ServerSelectionTimeoutError as exc:
+                exc._remove_error_label("TransientTransactionError")
+                raise
+
         async with self.client.start_session() as session:
-            return await session.with_transaction(work)
+            return await session.with_transaction(once)
 
     async def close(self) -> None:
         await self.client.close()

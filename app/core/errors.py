@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.context import current_trace_id
@@ -77,6 +78,17 @@ class TooManyRequests(AppError):
         super().__init__(message, {"retryAfter": retry_after}, {"Retry-After": str(retry_after)})
 
 
+class DatabaseUnavailable(AppError):
+    """The database does not answer (down, restarting, unreachable): try again shortly."""
+
+    status_code = 503
+    default_message = "The database is unavailable; try again shortly"
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, message: str | None = None, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(message, {"retryAfter": retry_after}, {"Retry-After": str(retry_after)})
+
+
 def envelope(success: bool, message: str, data: Any = None) -> dict[str, Any]:
     return {"success": success, "message": message, "data": data, "traceId": current_trace_id()}
 
@@ -99,6 +111,14 @@ async def _app_error(_: Request, exc: AppError) -> JSONResponse:
     return error_response(exc.status_code, exc.message, exc.data, exc.headers)
 
 
+async def _database_unavailable(_: Request, exc: ConnectionFailure) -> JSONResponse:
+    # ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout: all ConnectionFailure.
+    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    unavailable = DatabaseUnavailable()
+    return error_response(unavailable.status_code, unavailable.message, unavailable.data,
+                          unavailable.headers)
+
+
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = list(exc.errors())
     if _is_malformed_body(errors):
@@ -119,6 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ConnectionFailure, _database_unavailable)  # type: ignore[arg-type]
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -129,6 +150,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "Conflict or illegal state transition"},
     422: {"description": "Validation or business-rule failure"},
     429: {"description": "Rate limited; see Retry-After"},
+    503: {"description": "Database unavailable; see Retry-After"},
 }
 
 

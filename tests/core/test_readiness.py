@@ -8,7 +8,9 @@ from tests.helpers import assert_error, running_app
 async def test_ready_is_503_when_the_database_is_down(config: Settings):
     server = EmbeddedMongo(":memory:").start()
     database = config.database.model_copy(
-        update={"mongodb_url": server.url + "&serverSelectionTimeoutMS=500"}
+        update={"mongodb_url": server.url.replace(
+            "serverSelectionTimeoutMS=2000", "serverSelectionTimeoutMS=500"
+        )}
     )
     try:
         async with running_app(config.model_copy(update={"database": database})) as client:
