@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ async def disconnect_rooms(rooms: list[str]) -> None:
         return
     for room in rooms:
         try:
-            if isinstance(_server.manager, socketio.AsyncPubSubManager):
+            if isinstance(_server.manager, AsyncPubSubManager):
                 await _server.emit(DISCONNECT_ROOM_EVENT, None, room=room)
             else:
                 await disconnect_local_members(_server, room)
