@@ -23,16 +23,32 @@ async def take_check(key: str, max_failures: int, now: datetime, expires_at: dat
     has run out, one probe at a time); False if none is free now."""
     room = {"used": {"$lt": max_failures}, "blocked_until": None}
     probe = {"blocked_until": {"$lte": now}, "checking": 0}
-    try:
-        taken = await _throttles().find_one_and_update(
+    for _ in range(2):
+        taken = await _throttles().update_one(
             {"_id": key, "$or": [room, probe]},
-            {"$inc": {"used": 1, "checking": 1}, "$set": {"expires_at": expires_at},
-             "$setOnInsert": {"failures": 0}},
-            upsert=True, return_document=ReturnDocument.AFTER,
+            {"$inc": {"used": 1, "checking": 1}, "$set": {"expires_at": expires_at}},
         )
-    except DuplicateKeyError:  # the pair exists and has no room: no upsert either
+        if taken.modified_count == 1:
+            return True
+        # No upsert on the conditional update: on the embedded server, concurrent
+        # conditional upserts of one key lost increments (measured: 20 concurrent sign-ins
+        # left `checking` at 2). Create the pair apart, then take again.
+        if not await _ensure(key, expires_at):
+            return False
+    return False
+
+
+async def _ensure(key: str, expires_at: datetime) -> bool:
+    """Create the key's document if missing; True if this call created it."""
+    try:
+        result = await _throttles().update_one(
+            {"_id": key},
+            {"$setOnInsert": {"failures": 0, "checking": 0, "used": 0, "expires_at": expires_at}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
         return False
-    return taken is not None
+    return result.upserted_id is not None
 
 
 async def give_back_check(key: str) -> dict[str, Any] | None:
