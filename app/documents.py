@@ -14,7 +14,7 @@ from app.payments.ledger.models import DOCUMENTS as LEDGER_DOCUMENTS
 from app.payments.models import DOCUMENTS as PAYMENT_DOCUMENTS
 from app.payouts.models import DOCUMENTS as PAYOUT_DOCUMENTS
 from app.platform_rules.models import DOCUMENTS as PLATFORM_RULE_DOCUMENTS
-from app.sessions.models import RefreshToken
+from app.sessions.models import DOCUMENTS as SESSION_DOCUMENTS
 from app.users.models import User
 
 DOCUMENT_MODELS: list[type] = [
@@ -23,7 +23,7 @@ DOCUMENT_MODELS: list[type] = [
     Lease,
     JobRun,
     LoginThrottle,
-    RefreshToken,
+    *SESSION_DOCUMENTS,
     User,
     *DEALER_DOCUMENTS,
     *CATALOG_DOCUMENTS,

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth.exceptions import SessionEnded
 from app.core.config import settings
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.permissions import REFUSED_ACCOUNT_STATUSES, AccountStatus, Actor, Permission
-from app.core.security import decode_access_token
+from app.core.security import DEVICE_ID_HEADER, decode_access_token, parse_device_id
 from app.users import service as users_service
 
 bearer = HTTPBearer(auto_error=False, description="Paste the accessToken from /api/auth/login")
@@ -23,12 +24,14 @@ async def _actor_from(credentials: HTTPAuthorizationCredentials | None) -> Actor
     )
     if claims is None:
         raise Unauthenticated("Invalid or expired access token")
-    # The account is read on every request so that a suspension takes effect at once,
-    # even while the holder's access token is still valid.
+    # The account is read on every request so that a suspension, or the end of the token's
+    # sign-in session, takes effect at once, even while the access token is still valid.
     user = await users_service.get_account(claims.sub)
     if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise Unauthenticated("This account is not active")
-    return users_service.actor_of(user)
+    if claims.sid not in user.session_ids:
+        raise SessionEnded
+    return users_service.actor_of(user, claims.sid)
 
 
 async def current_actor(request: Request, credentials: Credentials) -> Actor:
@@ -64,3 +67,11 @@ def require(*permissions: Permission) -> Any:
 
     check.permissions = permissions  # type: ignore[attr-defined]
     return Annotated[Actor, Depends(check)]
+
+
+async def device_id(request: Request) -> str | None:
+    """The app's install id from X-Device-Id (16-64 of A-Za-z0-9_-); 400 if malformed."""
+    return parse_device_id(request.headers.get(DEVICE_ID_HEADER))
+
+
+DeviceId = Annotated[str | None, Depends(device_id)]

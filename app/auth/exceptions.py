@@ -9,8 +9,12 @@ class InvalidRefreshToken(Unauthenticated):
     default_message = "Invalid or expired refresh token"
 
 
-class AccountLocked(TooManyRequests):
-    default_message = "Too many failed sign-ins; try again later"
+class SessionEnded(Unauthenticated):
+    default_message = "This session has ended; sign in again"
+
+
+class LoginThrottled(TooManyRequests):
+    default_message = "Too many failed sign-ins from here; try again later"
 
 
 class AccountDisabled(Forbidden):

@@ -6,16 +6,18 @@ from pymongo import ASCENDING, IndexModel
 
 
 class LoginThrottle(Document):
-    """Sign-in attempts on one email in its current window, and the lockout they caused.
+    """Failed sign-ins of one (email, IP) pair — `pair:<ip>:<email>` — or of one IP over all
+    emails — `ip:<ip>` — and the throttle they caused (app/auth/throttle.py).
 
-    One document per email, changed only by conditional updates: an attempt is counted
-    before its password is checked, so a burst of concurrent guesses cannot all slip in.
-    """
+    Changed only by conditional updates. For a pair, `checking` counts password checks in
+    flight and `used` = failures + checking, so a burst of guesses gets no more checks than
+    the failure budget has left; a correct password gives its check back."""
 
-    id: str  # the normalised email
-    failures: int = Field(description="Failed (and in-flight) attempts in this window")
-    window_started_at: datetime
-    locked_until: datetime | None = None
+    id: str
+    failures: int = Field(default=0, description="Wrong passwords not yet forgotten")
+    checking: int = Field(default=0, description="Password checks in flight (pairs only)")
+    used: int = Field(default=0, description="failures + checking (pairs only)")
+    blocked_until: datetime | None = None
     expires_at: datetime
 
     class Settings:

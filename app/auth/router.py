@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 
 from app.auth import service
+from app.auth.dependencies import DeviceId
 from app.auth.schemas import LoginIn, RefreshIn, SignupOut, TokenPair
 from app.core.config import settings
 from app.core.errors import responses
@@ -28,10 +29,11 @@ async def signup(body: SignupIn) -> Envelope[SignupOut]:
     return ok(SignupOut(user=UserRead.model_validate(user)), "Signup successful")
 
 
-@router.post("/login", responses=responses(401, 403, 422, 429))
-async def login(body: LoginIn) -> Envelope[TokenPair]:
-    """Exchange email and password for an access token and a refresh token."""
-    user, access, refresh = await service.login(body.email, body.password)
+@router.post("/login", responses=responses(400, 401, 403, 422, 429))
+async def login(body: LoginIn, device: DeviceId) -> Envelope[TokenPair]:
+    """Exchange email and password for an access token and a refresh token (a new sign-in
+    session, recorded with the X-Device-Id install id when the app sends one)."""
+    user, access, refresh = await service.login(body.email, body.password, device)
     return ok(_token_pair(user, access, refresh), "Login successful")
 
 
@@ -44,6 +46,7 @@ async def refresh(body: RefreshIn) -> Envelope[TokenPair]:
 
 @router.post("/logout", responses=responses(422, 429))
 async def logout(body: RefreshIn) -> Envelope[None]:
-    """Revoke the sign-in (refresh-token family) that this refresh token belongs to."""
+    """End the sign-in session this refresh token belongs to: its refresh tokens are revoked
+    and its access tokens refused from the next request."""
     await service.logout(body.refresh_token)
     return ok(None, "Logged out")

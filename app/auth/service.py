@@ -1,82 +1,115 @@
-"""Sign-in: password check with lockout, access tokens, rotating refresh-token families."""
+"""Sign-in: throttled password check, session-bound access tokens, rotating refresh-token
+families (one per sign-in session), sign-out."""
 
 from app.audit import service as audit
 from app.auth import throttle
 from app.auth.exceptions import AccountDisabled, InvalidCredentials, InvalidRefreshToken
 from app.core.config import settings
+from app.core.context import current_source
 from app.core.database import Session, transaction
-from app.core.permissions import REFUSED_ACCOUNT_STATUSES, SYSTEM_ACTOR
+from app.core.permissions import REFUSED_ACCOUNT_STATUSES, SYSTEM_ACTOR, Actor
 from app.core.security import create_access_token, verify_password
+from app.notifications import service as notifications
+from app.realtime import events
 from app.sessions import service as sessions
 from app.sessions.models import RefreshToken
 from app.users import service as users_service
+from app.users import signins
 from app.users.models import User
 
+NEW_DEVICE_KIND = "new_device_signin"
 
-async def login(email: str, password: str) -> tuple[User, str, str]:
-    """Check the password (subject to lockout) and start a new refresh-token family."""
-    attempt = await throttle.count_attempt(email)
+
+async def login(email: str, password: str, device_id: str | None) -> tuple[User, str, str]:
+    """Check the password (throttled per email+IP and per IP) and start a new sign-in session."""
+    attempt = await throttle.begin(email)
     user = await users_service.get_by_email(email)
     if not await verify_password(password, user.password_hash if user else None):
-        await _record_failure(email, user, attempt)
+        failure = await throttle.failed(attempt)
+        await _record_failure(email, user, failure)
         raise InvalidCredentials
     assert user is not None
-    await throttle.forget(email)
+    await throttle.succeeded(attempt)
     if user.status in REFUSED_ACCOUNT_STATUSES:
         raise AccountDisabled
 
-    async def work(session: Session) -> tuple[str, str]:
-        refresh = await sessions.start(session, user.id)
+    async def work(session: Session) -> tuple[str, str, signins.Attached]:
+        session_id, refresh = await sessions.start(session, user.id, device_id)
+        attached = await signins.attach(session, user, session_id, device_id)
+        actor = users_service.actor_of(user, session_id)
         await audit.record(
-            session, actor=users_service.actor_of(user), action="auth.login_succeeded",
-            subject_type="user", subject_id=user.id,
+            session, actor=actor, action="auth.login_succeeded", subject_type="user",
+            subject_id=user.id, metadata={"sessionId": session_id, "deviceId": device_id},
         )
-        return _access_token(user), refresh
+        if attached.new_device:
+            await audit.record(
+                session, actor=actor, action="auth.new_device_signin", subject_type="user",
+                subject_id=user.id, metadata={"sessionId": session_id, "deviceId": device_id},
+            )
+        return session_id, refresh, attached
 
-    access, refresh = await transaction(work)
-    return user, access, refresh
+    session_id, refresh, attached = await transaction(work)
+    await events.disconnect_sessions(attached.ended_session_ids)
+    if attached.new_device:
+        await _notify_new_device(user, session_id)
+    return user, _access_token(user, session_id), refresh
 
 
-async def _record_failure(email: str, user: User | None, attempt: int) -> None:
+async def _notify_new_device(user: User, session_id: str) -> None:
+    source = current_source()
+    await notifications.notify(
+        None, key=f"new-device-signin:{session_id}", user_id=user.id, kind=NEW_DEVICE_KIND,
+        subject_type="session", subject_id=session_id,
+        message=f"New sign-in to your account from a new device (IP {source.ip or 'unknown'}). "
+        "If this was not you, end that session and change your password.",
+    )
+
+
+async def _record_failure(email: str, user: User | None, failure: throttle.Failure) -> None:
     actor = users_service.actor_of(user) if user else SYSTEM_ACTOR
     subject_id = user.id if user else email
     await audit.record(
         None, actor=actor, action="auth.login_failed", subject_type="user",
-        subject_id=subject_id, metadata={"email": email, "recentFailures": attempt},
+        subject_id=subject_id,
+        metadata={"email": email, "recentFailures": failure.pair_failures,
+                  "ipFailures": failure.ip_failures},
     )
-    if await throttle.lock_if_exhausted(email):
+    for kind, seconds in failure.throttled.items():
         await audit.record(
-            None, actor=actor, action="auth.account_locked", subject_type="user",
+            None, actor=actor, action="auth.login_throttled", subject_type="user",
             subject_id=subject_id,
-            metadata={"email": email, "lockoutSeconds": settings().auth.login_lockout_seconds},
+            metadata={"email": email, "scope": kind, "throttleSeconds": seconds,
+                      "failures": failure.pair_failures if kind == "pair" else failure.ip_failures},
         )
 
 
 async def refresh(token: str) -> tuple[User, str, str]:
-    """Rotate a refresh token; presenting an already-rotated one revokes its whole family."""
+    """Rotate a refresh token; presenting an already-rotated one ends its whole session."""
     stored = await sessions.find(token)
     if stored is None or not sessions.is_live(stored):
         raise InvalidRefreshToken
     if stored.rotated_at is not None:
-        await _revoke_reused_family(stored)
+        await _end_reused_session(stored)
         raise InvalidRefreshToken("Refresh token reuse detected; please sign in again")
     user = await users_service.get_account(stored.user_id)
     if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise InvalidRefreshToken
+    if stored.family_id not in user.session_ids:
+        raise InvalidRefreshToken("This session has ended; please sign in again")
 
     async def work(session: Session) -> str | None:
         return await sessions.rotate(session, stored)
 
     new_refresh = await transaction(work)
     if new_refresh is None:
-        await _revoke_reused_family(stored)
+        await _end_reused_session(stored)
         raise InvalidRefreshToken("Refresh token reuse detected; please sign in again")
-    return user, _access_token(user), new_refresh
+    return user, _access_token(user, stored.family_id), new_refresh
 
 
-async def _revoke_reused_family(stored: RefreshToken) -> None:
+async def _end_reused_session(stored: RefreshToken) -> None:
     async def work(session: Session) -> None:
-        await sessions.revoke_family(session, stored.family_id)
+        await signins.end(session, stored.user_id, [stored.family_id])
         await audit.record(
             session, actor=SYSTEM_ACTOR, action="auth.refresh_reuse_detected",
             subject_type="user", subject_id=stored.user_id,
@@ -84,28 +117,31 @@ async def _revoke_reused_family(stored: RefreshToken) -> None:
         )
 
     await transaction(work)
+    await events.disconnect_sessions([stored.family_id])
 
 
 async def logout(token: str) -> None:
-    """Revoke the family of `token`; unknown tokens are ignored (logout is idempotent)."""
+    """End the session of `token`; unknown tokens are ignored (logout is idempotent)."""
     stored = await sessions.find(token)
     if stored is None or stored.revoked_at is not None:
         return
     user = await users_service.get_account(stored.user_id)
+    actor: Actor = users_service.actor_of(user, stored.family_id) if user else SYSTEM_ACTOR
 
     async def work(session: Session) -> None:
-        await sessions.revoke_family(session, stored.family_id)
+        await signins.end(session, stored.user_id, [stored.family_id])
         await audit.record(
-            session, actor=users_service.actor_of(user) if user else SYSTEM_ACTOR,
-            action="auth.logged_out", subject_type="user", subject_id=stored.user_id,
+            session, actor=actor, action="auth.logged_out", subject_type="user",
+            subject_id=stored.user_id, metadata={"sessionId": stored.family_id},
         )
 
     await transaction(work)
+    await events.disconnect_sessions([stored.family_id])
 
 
-def _access_token(user: User) -> str:
+def _access_token(user: User, session_id: str) -> str:
     auth = settings().auth
     return create_access_token(
         auth.jwt_secret.get_secret_value(), user.id, user.role.value, user.scopes,
-        auth.access_token_ttl_seconds,
+        auth.access_token_ttl_seconds, session_id,
     )

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.secrets_policy import PUBLISHED_SECRETS, weakness
+from app.core.validators import check_password_strength
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 
@@ -53,6 +54,11 @@ class DatabaseSettings(Section):
 
 
 class AuthSettings(Section):
+    # A refused BOOTSTRAP_ADMIN_PASSWORD must not be echoed into the start-up error.
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, env_ignore_empty=True, hide_input_in_errors=True
+    )
+
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEFAULT_JWT_SECRET),
         validation_alias="JWT_SECRET",
@@ -64,20 +70,44 @@ class AuthSettings(Section):
     refresh_token_ttl_days: int = Field(
         default=30, validation_alias="REFRESH_TOKEN_TTL_DAYS", description="Refresh-token lifetime"
     )
-    login_max_failures: int = Field(
+    max_sessions_per_account: int = Field(
+        default=20,
+        ge=1,
+        le=100,
+        validation_alias="MAX_SESSIONS_PER_ACCOUNT",
+        description="Live sign-in sessions an account may hold; a new sign-in past it ends the oldest",
+    )
+    login_max_failures_per_account_ip: int = Field(
         default=5,
-        validation_alias="LOGIN_MAX_FAILURES",
-        description="Failed sign-ins per email before a lockout",
+        ge=1,
+        validation_alias="LOGIN_MAX_FAILURES_PER_ACCOUNT_IP",
+        description="Wrong passwords for one email from one IP before that pair is throttled "
+        "(429); also the most password checks of that pair in flight at once",
     )
-    login_failure_window_seconds: int = Field(
-        default=900,
-        validation_alias="LOGIN_FAILURE_WINDOW_SECONDS",
-        description="Window in which those failures count",
+    login_max_failures_per_ip: int = Field(
+        default=50,
+        ge=1,
+        validation_alias="LOGIN_MAX_FAILURES_PER_IP",
+        description="Wrong passwords from one IP, over all emails, before that IP's sign-ins "
+        "are throttled (429)",
     )
-    login_lockout_seconds: int = Field(
+    login_backoff_base_seconds: int = Field(
+        default=30,
+        ge=1,
+        validation_alias="LOGIN_BACKOFF_BASE_SECONDS",
+        description="First throttle of a pair or IP; each further wrong password doubles it",
+    )
+    login_backoff_max_seconds: int = Field(
         default=900,
-        validation_alias="LOGIN_LOCKOUT_SECONDS",
-        description="How long a locked email is refused (429)",
+        ge=1,
+        validation_alias="LOGIN_BACKOFF_MAX_SECONDS",
+        description="Longest throttle (the cap of the doubling)",
+    )
+    login_failure_memory_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        validation_alias="LOGIN_FAILURE_MEMORY_SECONDS",
+        description="Failures of a pair or IP are forgotten this long after the last one",
     )
     bootstrap_admin_email: str | None = Field(
         default=None,
@@ -85,8 +115,17 @@ class AuthSettings(Section):
         description="First superadmin, created at start-up while no admin exists",
     )
     bootstrap_admin_password: SecretStr | None = Field(
-        default=None, validation_alias="BOOTSTRAP_ADMIN_PASSWORD", description="Its password"
+        default=None,
+        validation_alias="BOOTSTRAP_ADMIN_PASSWORD",
+        description="Its password; must pass the signup password policy (else no start)",
     )
+
+    @field_validator("bootstrap_admin_password")
+    @classmethod
+    def _strong_bootstrap_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_password_strength(value.get_secret_value())
+        return value
 
 
 class RateLimitSettings(Section):

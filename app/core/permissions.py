@@ -163,6 +163,7 @@ class Actor:
     dealer_id: str | None = None
     technician_id: str | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    session_id: str | None = None  # the sign-in session of the caller's access token
 
     @classmethod
     def of(cls, id: str, role: Role, scopes: tuple[str, ...] = (), **kwargs: object) -> "Actor":

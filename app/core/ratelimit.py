@@ -1,7 +1,9 @@
 """Per-minute request limits by caller class, and temporary blocks of abusive addresses.
 
 Signed-in callers are limited per account at their role's rate; anonymous callers per IP
-(auth routes at the public rate). An IP that is rate-limited too often is blocked for a while.
+(auth routes at the public rate). A request that names its device (X-Device-Id) also counts
+against that device, at the same rate, so neither a new IP nor a new account resets a device's
+budget. An IP that is rate-limited too often is blocked for a while.
 Counters live in memory, or in Redis when REDIS_URL is set so every instance shares them.
 """
 
@@ -18,7 +20,7 @@ from limits.storage import storage_from_string
 from app.core.config import RateLimitSettings, settings
 from app.core.context import current_source
 from app.core.errors import Forbidden, TooManyRequests
-from app.core.security import decode_access_token
+from app.core.security import DEVICE_ID_HEADER, decode_access_token, parse_device_id
 
 AUTH_PATH_PREFIX = "/api/auth/"
 # Authenticated by their signature, not by who sends them: a burst of genuine gateway events
@@ -81,9 +83,17 @@ class RateLimiter:
                 {"Retry-After": str(await self._retry_after(self.block, "blocked", ip))},
             )
         key, item = self._caller(request)
-        if await self.limiter.hit(item, "rate", key):
+        keys = [key]
+        if device := parse_device_id(request.headers.get(DEVICE_ID_HEADER)):
+            keys.append(f"device:{device}")
+        refused = None
+        for counted in keys:
+            if not await self.limiter.hit(item, "rate", counted):
+                refused = counted
+                break
+        if refused is None:
             return
-        retry_after = await self._retry_after(item, "rate", key)
+        retry_after = await self._retry_after(item, "rate", refused)
         if not await self.limiter.hit(self.violations, "violations", ip):
             await self.limiter.hit(self.block, "blocked", ip)
             await self.on_blocked(ip)
@@ -95,7 +105,9 @@ class RateLimiter:
 
 
 async def enforce_rate_limit(request: Request) -> None:
-    """Router dependency: refuse blocked addresses and callers over their limit."""
+    """Router dependency: refuse a malformed X-Device-Id (400), blocked addresses and callers
+    over their limit."""
+    parse_device_id(request.headers.get(DEVICE_ID_HEADER))
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None and limiter.config.enabled:
         await limiter.check(request)

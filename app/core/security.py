@@ -1,7 +1,9 @@
-"""Password hashing (argon2id), access tokens (JWT HS256) and opaque refresh tokens."""
+"""Password hashing (argon2id), access tokens (JWT HS256) bound to a sign-in session,
+opaque refresh tokens, and the install id apps send as X-Device-Id."""
 
 import asyncio
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -10,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.errors import BadRequest
 
 JWT_ALGORITHM = "HS256"
 
@@ -39,14 +43,16 @@ class AccessClaims:
     scopes: list[str]
     jti: str
     exp: datetime
+    sid: str  # the sign-in session (refresh-token family) the token belongs to
 
 
 def create_access_token(
-    secret: str, user_id: str, role: str, scopes: list[str], ttl_seconds: int
+    secret: str, user_id: str, role: str, scopes: list[str], ttl_seconds: int, session_id: str
 ) -> str:
     now = datetime.now(UTC)
     claims = {
         "sub": user_id,
+        "sid": session_id,
         "role": role,
         "scopes": scopes,
         "iat": now,
@@ -62,7 +68,7 @@ def decode_access_token(secret: str, token: str) -> AccessClaims | None:
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "role", "exp", "iat", "jti"]},
+            options={"require": ["sub", "sid", "role", "exp", "iat", "jti"]},
         )
     except jwt.PyJWTError:
         return None
@@ -72,6 +78,7 @@ def decode_access_token(secret: str, token: str) -> AccessClaims | None:
         scopes=list(claims.get("scopes") or []),
         jti=str(claims["jti"]),
         exp=datetime.fromtimestamp(claims["exp"], UTC),
+        sid=str(claims["sid"]),
     )
 
 
@@ -81,3 +88,22 @@ def new_refresh_token() -> str:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+DEVICE_ID_HEADER = "X-Device-Id"
+DEVICE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class MalformedDeviceId(BadRequest):
+    """X-Device-Id is present but is not 16-64 URL-safe characters (400)."""
+
+
+def parse_device_id(value: str | None) -> str | None:
+    """The app's install id from X-Device-Id; None when absent, MalformedDeviceId if malformed."""
+    if value is None:
+        return None
+    if not DEVICE_ID_PATTERN.match(value):
+        raise MalformedDeviceId(
+            f"{DEVICE_ID_HEADER} must be 16-64 characters of A-Z, a-z, 0-9, _ or -"
+        )
+    return value

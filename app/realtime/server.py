@@ -1,7 +1,8 @@
 """The Socket.IO server, mounted beside FastAPI on the same ASGI app.
 
-Clients connect with `auth={"token": "<accessToken>"}`; each joins its own `user:{id}` room.
-Job, chat and call rooms are added by the domains that own them.
+Clients connect with `auth={"token": "<accessToken>"}`; each joins its own `user:{id}` room
+and its sign-in session's `session:{sid}` room (so ending the session or suspending the
+account disconnects it). Job, chat and call rooms are added by the domains that own them.
 """
 
 from typing import Any
@@ -11,12 +12,32 @@ import socketio
 from app.core.config import Settings, settings
 from app.core.permissions import REFUSED_ACCOUNT_STATUSES
 from app.core.security import decode_access_token
-from app.realtime.events import user_room
+from app.realtime.events import (
+    DISCONNECT_ROOM_EVENT,
+    disconnect_local_members,
+    session_room,
+    user_room,
+)
 from app.users import service as users_service
 
 
+class RoomDisconnectingRedisManager(socketio.AsyncRedisManager):
+    """The Redis manager, plus room-wide disconnects: `DISCONNECT_ROOM_EVENT` arrives on every
+    instance like any emit, and each disconnects its own members of the room instead of
+    sending the event to them."""
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") == DISCONNECT_ROOM_EVENT:
+            room = message.get("room")
+            if isinstance(room, str) and self.server is not None:
+                await disconnect_local_members(self.server, room)
+            return
+        await super()._handle_emit(message)
+
+
 async def authenticate(auth: Any) -> dict[str, str]:
-    """The session of a connecting client, refused unless its token and account are good."""
+    """The session of a connecting client, refused unless its token, its sign-in session and
+    its account are good."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if not isinstance(token, str):
         raise socketio.exceptions.ConnectionRefusedError("authentication required")
@@ -27,11 +48,13 @@ async def authenticate(auth: Any) -> dict[str, str]:
     user = await users_service.get_account(claims.sub)
     if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise socketio.exceptions.ConnectionRefusedError("this account is not active")
-    return {"userId": user.id, "role": user.role.value}
+    if claims.sid not in user.session_ids:
+        raise socketio.exceptions.ConnectionRefusedError("this session has ended")
+    return {"userId": user.id, "role": user.role.value, "sessionId": claims.sid}
 
 
 def create_socketio_server(config: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(config.redis_url) if config.redis_url else None
+    manager = RoomDisconnectingRedisManager(config.redis_url) if config.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="asgi",
         # None means same-origin only; an empty list would switch the Origin check off.
@@ -44,5 +67,6 @@ def create_socketio_server(config: Settings) -> socketio.AsyncServer:
         session = await authenticate(auth)
         await sio.save_session(sid, session)
         await sio.enter_room(sid, user_room(session["userId"]))
+        await sio.enter_room(sid, session_room(session["sessionId"]))
 
     return sio

@@ -30,3 +30,31 @@ class RefreshToken(Document):
             IndexModel([("user_id", ASCENDING)], name="by_user"),
             IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry_ttl"),
         ]
+
+
+class SignInSession(Document):
+    """One sign-in (its id is the refresh-token family and the access tokens' `sid`): where
+    and from which device it started, and when it was last refreshed.
+
+    Whether it is live is decided by the account's `session_ids` (read on every request
+    anyway), not by this document, so a request costs no extra query."""
+
+    id: str = Field(default_factory=lambda: new_id("ses"))
+    user_id: str
+    device_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    created_at: datetime = Field(default_factory=clock.utcnow)
+    last_used_at: datetime = Field(default_factory=clock.utcnow)
+    ended_at: datetime | None = None
+    expires_at: datetime
+
+    class Settings:
+        name = "sign_in_sessions"
+        indexes = [
+            IndexModel([("user_id", ASCENDING)], name="by_user"),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry_ttl"),
+        ]
+
+
+DOCUMENTS: list[type[Document]] = [RefreshToken, SignInSession]

@@ -23,3 +23,7 @@ class AdminOnlyBySuperadmin(Forbidden):
 
 class NotABusinessApplicant(IllegalTransition):
     default_message = "This account has no business application to review"
+
+
+class SessionNotFound(NotFound):
+    default_message = "Session not found"

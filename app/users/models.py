@@ -45,6 +45,12 @@ class User(Document):
     # resolved with one read per request.
     dealer_id: str | None = None
     technician_id: str | None = None
+    # The account's live sign-in sessions (access tokens' `sid`), oldest first, bounded by
+    # MAX_SESSIONS_PER_ACCOUNT: the auth dependency reads the account on every request
+    # anyway, so an ended session is refused without another query.
+    session_ids: list[str] = Field(default_factory=list)
+    # Install ids (X-Device-Id) the account has signed in from, newest last, bounded.
+    device_ids: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
 

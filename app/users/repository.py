@@ -99,3 +99,58 @@ async def set_business_verification(
 
 async def link_dealer_profile(session: Session, user_id: str, dealer_id: str) -> None:
     await _users().update_one({"_id": user_id}, {"$set": {"dealer_id": dealer_id}}, session=session)
+
+
+async def add_session(
+    session: Session, user_id: str, session_id: str, max_sessions: int
+) -> list[str] | None:
+    """Add a live session, keeping the newest `max_sessions`; the ids pushed out (None if
+    the account is gone)."""
+    before = await _users().find_one_and_update(
+        {"_id": user_id},
+        {"$push": {"session_ids": {"$each": [session_id], "$slice": -max_sessions}}},
+        projection={"session_ids": 1}, session=session,
+    )
+    if before is None:
+        return None
+    ids = [*before.get("session_ids", []), session_id]
+    return ids[: max(0, len(ids) - max_sessions)]
+
+
+async def add_device(session: Session, user_id: str, device_id: str, max_devices: int) -> bool:
+    """Remember a device; True only for the one call that found it new."""
+    result = await _users().update_one(
+        {"_id": user_id, "device_ids": {"$ne": device_id}},
+        {"$push": {"device_ids": {"$each": [device_id], "$slice": -max_devices}}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def remove_sessions(session: Session, user_id: str, session_ids: list[str]) -> list[str]:
+    """Drop these sessions from the live ones; the ids that were live."""
+    before = await _users().find_one_and_update(
+        {"_id": user_id}, {"$pull": {"session_ids": {"$in": session_ids}}},
+        projection={"session_ids": 1}, session=session,
+    )
+    live = set(before.get("session_ids", [])) if before else set()
+    return [sid for sid in session_ids if sid in live]
+
+
+async def keep_sessions(session: Session, user_id: str, keep: list[str]) -> list[str]:
+    """Make `keep` the account's only live sessions; the ids that were live and are not kept."""
+    before = await _users().find_one_and_update(
+        {"_id": user_id}, {"$set": {"session_ids": keep}},
+        projection={"session_ids": 1}, session=session,
+    )
+    return [sid for sid in (before or {}).get("session_ids", []) if sid not in keep]
+
+
+async def set_password(
+    session: Session, user_id: str, old_hash: str, new_hash: str, now: datetime
+) -> bool:
+    """Replace the password hash while it is still `old_hash`; False if it changed meanwhile."""
+    return await update_if(
+        session, user_id, {"password_hash": old_hash},
+        {"password_hash": new_hash, "updated_at": now},
+    )

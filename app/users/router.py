@@ -7,11 +7,21 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import AccountStatus, Permission, Role
 from app.core.schemas import Envelope, Page, ok
-from app.users import service
-from app.users.schemas import AdminCreateIn, BusinessVerificationIn, StatusChangeIn, UserRead
+from app.core.validators import Reason
+from app.users import service, signins
+from app.users.schemas import (
+    AdminCreateIn,
+    BusinessVerificationIn,
+    PasswordChanged,
+    PasswordChangeIn,
+    SessionRead,
+    StatusChangeIn,
+    UserRead,
+)
 
 router = APIRouter(tags=["Users"], responses=responses(401, 403))
 UserId = Annotated[str, Path(alias="userId", max_length=64)]
+SessionId = Annotated[str, Path(alias="sessionId", max_length=64)]
 UserManager = require(Permission.USERS_MANAGE)
 
 
@@ -19,6 +29,46 @@ UserManager = require(Permission.USERS_MANAGE)
 async def me(actor: CurrentActor) -> Envelope[UserRead]:
     """The signed-in account's own profile."""
     return ok(UserRead.model_validate(await service.get_visible(actor, actor.id)))
+
+
+@router.post("/api/users/me/password", responses=responses(422))
+async def change_password(body: PasswordChangeIn, actor: CurrentActor) -> Envelope[PasswordChanged]:
+    """Change your password (the new one passes the signup policy; a wrong current password is
+    422). Every other session of the account ends; this one stays signed in."""
+    ended = await signins.change_password(actor, body.current_password, body.new_password)
+    return ok(PasswordChanged(ended_sessions=ended), "Password changed")
+
+
+@router.get("/api/users/me/sessions")
+async def my_sessions(actor: CurrentActor) -> Envelope[Page[SessionRead]]:
+    """Your live sign-in sessions, newest first (`current` marks this request's)."""
+    items = [
+        SessionRead(
+            id=s.id, device_id=s.device_id, ip=s.ip, user_agent=s.user_agent,
+            created_at=s.created_at, last_used_at=s.last_used_at, current=s.id == actor.session_id,
+        )
+        for s in await signins.list_own(actor)
+    ]
+    return ok(Page[SessionRead](items=items, next_cursor=None))
+
+
+@router.delete("/api/users/me/sessions/{sessionId}", responses=responses(404))
+async def end_my_session(session_id: SessionId, actor: CurrentActor) -> Envelope[None]:
+    """End one of your sessions (signs that device out at once; 404 if it is not yours)."""
+    await signins.end_own(actor, session_id)
+    return ok(None, "Session ended")
+
+
+@router.delete(
+    "/api/admin/users/{userId}/sessions/{sessionId}", tags=["Admin"], responses=responses(404)
+)
+async def end_user_session(
+    user_id: UserId, session_id: SessionId, actor: UserManager,
+    reason: Annotated[Reason | None, Query()] = None,
+) -> Envelope[None]:
+    """End one sign-in session of any account (audited, with an optional reason)."""
+    await signins.end_for_user(actor, user_id, session_id, reason)
+    return ok(None, "Session ended")
 
 
 @router.patch("/api/users/{userId}/status", responses=responses(404, 409, 422))

@@ -82,3 +82,24 @@ class BusinessVerificationAction(StrEnum):
 class BusinessVerificationIn(APIModel):
     action: BusinessVerificationAction
     reason: Reason | None = None
+
+
+class PasswordChangeIn(APIModel):
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: NewPassword
+
+
+class PasswordChanged(APIModel):
+    ended_sessions: int = Field(description="Other sign-in sessions of the account now ended")
+
+
+class SessionRead(APIModel):
+    """One live sign-in session: where it started, from which app install, when last refreshed."""
+
+    id: str
+    device_id: str | None = None
+    ip: str | None = Field(default=None, description="As of the sign-in or the last refresh")
+    user_agent: str | None = None
+    created_at: datetime
+    last_used_at: datetime = Field(description="The sign-in or the last token refresh")
+    current: bool = Field(description="The session of the access token making this request")

@@ -17,8 +17,9 @@ from app.core.permissions import (
     Role,
 )
 from app.core.security import hash_password
-from app.sessions import service as sessions
-from app.users import repository
+from app.core.validators import check_password_strength
+from app.realtime import events
+from app.users import repository, signins
 from app.users.exceptions import (
     AdminOnlyBySuperadmin,
     EmailTaken,
@@ -40,12 +41,13 @@ from app.users.transitions import BUSINESS_REVIEW_FROM, OVERRIDABLE, STATUS_TRAN
 log = logging.getLogger(__name__)
 
 
-def actor_of(user: User) -> Actor:
-    """The actor an account acts as, with its dealer or technician profile id."""
+def actor_of(user: User, session_id: str | None = None) -> Actor:
+    """The actor an account acts as, with its dealer or technician profile id (and the
+    sign-in session of the request's token)."""
     return Actor.of(
         user.id, Role(user.role), tuple(user.scopes), status=user.status,
         buyer_type=user.buyer_type.value, dealer_id=user.dealer_id,
-        technician_id=user.technician_id,
+        technician_id=user.technician_id, session_id=session_id,
     )
 
 
@@ -124,7 +126,13 @@ async def create_admin(actor: Actor, data: AdminCreateIn) -> User:
 
 
 async def bootstrap_admin(email: str, password: str) -> User | None:
-    """Create the first superadmin from settings, only while no admin exists at all."""
+    """Create the first superadmin from settings, only while no admin exists at all.
+
+    A password that fails the signup policy refuses to start (ValueError), admin or not."""
+    try:
+        check_password_strength(password)
+    except ValueError as weak:
+        raise ValueError(f"BOOTSTRAP_ADMIN_PASSWORD is refused: {weak}") from None
     if await repository.any_admin_exists():
         return None
     user = User(
@@ -152,7 +160,7 @@ async def change_status(actor: Actor, user_id: str, change: StatusChangeIn) -> U
     async def work(session: Session) -> None:
         await _set_fields(session, target, before, after)
         if new_status in REFUSED_ACCOUNT_STATUSES:
-            await sessions.revoke_user_sessions(session, target.id)
+            await signins.end_all(session, target.id)
         await audit.record(
             session,
             actor=actor,
@@ -165,6 +173,8 @@ async def change_status(actor: Actor, user_id: str, change: StatusChangeIn) -> U
         )
 
     await transaction(work)
+    if new_status in REFUSED_ACCOUNT_STATUSES:
+        await events.disconnect_user(target.id)
     return await get_visible(actor, user_id)
 
 

@@ -127,11 +127,15 @@ async def test_token_signed_with_another_key_or_no_algorithm_is_401(api: Api, cl
         assert_error(response, 401)
 
 
-async def test_access_token_carries_the_documented_claims(api: Api):
+async def test_access_token_carries_the_documented_claims(api: Api, mongo_db):
     account = await api.customer()
 
     claims = jwt.decode(account.token, DEFAULT_JWT_SECRET, algorithms=["HS256"])
 
-    assert set(claims) == {"sub", "role", "scopes", "exp", "iat", "jti"}
+    assert set(claims) == {"sub", "sid", "role", "scopes", "exp", "iat", "jti"}
     assert (claims["sub"], claims["role"], claims["scopes"]) == (account.id, "customer", [])
     assert claims["exp"] - claims["iat"] == 900
+    # `sid` is the sign-in session: the refresh token's family, live on the account.
+    [refresh_token] = await mongo_db.refresh_tokens.find({"user_id": account.id}).to_list()
+    user = await mongo_db.users.find_one({"_id": account.id})
+    assert claims["sid"] == refresh_token["family_id"] and user["session_ids"] == [claims["sid"]]
