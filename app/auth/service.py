@@ -38,17 +38,20 @@ async def login(email: str, password: str) -> tuple[User, str, str]:
 
 
 async def _record_failure(email: str, user: User | None, attempt: int) -> None:
+    # The trail names people by id; an address that is no account's only by its keyed hash.
     actor = users_service.actor_of(user) if user else SYSTEM_ACTOR
-    subject_id = user.id if user else email
+    email_hash = audit.email_fingerprint(email)
+    subject_type, subject_id = ("user", user.id) if user else ("email_hash", email_hash)
     await audit.record(
-        None, actor=actor, action="auth.login_failed", subject_type="user",
-        subject_id=subject_id, metadata={"email": email, "recentFailures": attempt},
+        None, actor=actor, action="auth.login_failed", subject_type=subject_type,
+        subject_id=subject_id, metadata={"emailHash": email_hash, "recentFailures": attempt},
     )
     if await throttle.lock_if_exhausted(email):
         await audit.record(
-            None, actor=actor, action="auth.account_locked", subject_type="user",
+            None, actor=actor, action="auth.account_locked", subject_type=subject_type,
             subject_id=subject_id,
-            metadata={"email": email, "lockoutSeconds": settings().auth.login_lockout_seconds},
+            metadata={"emailHash": email_hash,
+                      "lockoutSeconds": settings().auth.login_lockout_seconds},
         )
 
 

@@ -104,7 +104,6 @@ async def _insert_account(user: User, actor: Actor, action: str, reason: str | N
             changes={"status": {"from": None, "to": user.status}, "role": {"from": None,
                      "to": user.role}, "scopes": {"from": None, "to": user.scopes}},
             reason=reason,
-            metadata={"email": user.email},
         )
         return user
 
