@@ -89,9 +89,9 @@ async def list_visible(
             raise BadRequest("Invalid cursor")
         window = {"pending": True, "_id": {"$lt": last}} if pending else {"seq": {"$lt": last}}
     clauses = [clause for clause in (query, scope, window) if clause]
-    docs = await _entries().find({"$and": clauses}).sort(field, DESCENDING).limit(
-        page.limit + 1
-    ).to_list()
+    # A bare range on the sort field alone lets the embedded server walk the index in order.
+    found = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    docs = await _entries().find(found).sort(field, DESCENDING).limit(page.limit + 1).to_list()
     if len(docs) <= page.limit:
         return docs, None
     docs = docs[: page.limit]
