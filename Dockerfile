@@ -6,7 +6,8 @@ COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install --no-deps . && useradd --create-home --uid 10001 platform
+RUN pip install --no-deps . && useradd --create-home --uid 10001 platform \
+    && mkdir -p var/audit && chown platform var/audit
 USER platform
 
 ENV HOST=0.0.0.0 PORT=8000

@@ -1,7 +1,7 @@
 """Every Beanie document of the application, initialised (with its indexes) at start-up."""
 
 from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
-from app.audit.models import AuditChainHead, AuditEntry
+from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
@@ -20,6 +20,7 @@ from app.users.models import User
 DOCUMENT_MODELS: list[type] = [
     AuditEntry,
     AuditChainHead,
+    AuditCheckpoint,
     Lease,
     JobRun,
     LoginThrottle,

@@ -88,12 +88,8 @@ OPENAPI_TAGS = [
 
 def _jobs(config: Settings) -> JobRunner:
     runner = JobRunner(journal=config.job_run_journal)
-    runner.add(
-        PeriodicJob(
-            "audit-sequencer", audit_tasks.sequence_job, interval=0.25,
-            wake=audit_service.entries_written,
-        )
-    )
+    for job in audit_tasks.jobs(config):
+        runner.add(job)
     runner.add(
         PeriodicJob(
             "order-reservation-expiry", order_tasks.expire_reservations,

@@ -20,14 +20,15 @@ from asgi_lifespan import LifespanManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.audit import service as audit_service  # noqa: E402
 from app.audit import tasks as audit_tasks  # noqa: E402
+from app.audit import verification as audit_verification  # noqa: E402
 from app.core.config import (  # noqa: E402
     AuthSettings,
     DatabaseSettings,
     Environment,
     RateLimitSettings,
     Settings,
+    settings,
 )
 from app.core.embedded import EmbeddedMongo  # noqa: E402
 from app.main import create_app  # noqa: E402
@@ -137,7 +138,7 @@ async def run(api: Api, products: int, orders: int, concurrency: int) -> None:
     started = time.perf_counter()
     while await audit_tasks.sequence_pending():
         pass
-    report_chain = await audit_service.verify_chain()
+    report_chain = await audit_verification.verify_chain(settings())
     elapsed = time.perf_counter() - started
     print(f"\naudit chain: {report_chain.checked} entries, valid={report_chain.valid}, "
           f"drained + verified in {elapsed:.2f} s")

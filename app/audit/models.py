@@ -37,14 +37,15 @@ class AuditEntry(Document):
         indexes = [
             IndexModel([("seq", ASCENDING)], unique=True, sparse=True, name="seq_unique"),
             IndexModel([("pending", ASCENDING), ("_id", ASCENDING)], sparse=True, name="pending"),
+            # Listings run in chain order (`seq`, newest first): each filter has its index.
             IndexModel([("at", DESCENDING), ("_id", DESCENDING)], name="newest"),
-            IndexModel([("actor_id", ASCENDING), ("at", DESCENDING)], name="by_actor"),
+            IndexModel([("actor_id", ASCENDING), ("seq", DESCENDING)], name="by_actor_seq"),
             IndexModel(
-                [("subject_type", ASCENDING), ("subject_id", ASCENDING), ("at", DESCENDING)],
-                name="by_subject",
+                [("subject_type", ASCENDING), ("subject_id", ASCENDING), ("seq", DESCENDING)],
+                name="by_subject_seq",
             ),
-            IndexModel([("action", ASCENDING), ("at", DESCENDING)], name="by_action"),
-            IndexModel([("override", ASCENDING), ("at", DESCENDING)], name="by_override"),
+            IndexModel([("action", ASCENDING), ("seq", DESCENDING)], name="by_action_seq"),
+            IndexModel([("override", ASCENDING), ("seq", DESCENDING)], name="by_override_seq"),
         ]
 
 
@@ -57,3 +58,22 @@ class AuditChainHead(Document):
 
     class Settings:
         name = "audit_chain_head"
+
+
+class AuditCheckpoint(Document):
+    """A signed (chain, seq, hash, at) of the chain head, as also appended to the checkpoint file.
+
+    `at` is kept as the exact text that was signed.
+    """
+
+    id: str
+    chain: str
+    seq: int
+    hash: str
+    at: str
+    key_id: str
+    signature: str
+
+    class Settings:
+        name = "audit_checkpoints"
+        indexes = [IndexModel([("seq", ASCENDING)], unique=True, name="seq_unique")]

@@ -2,13 +2,16 @@
 
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.errors import DuplicateKeyError
 
-from app.audit.models import AuditChainHead, AuditEntry
+from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.core.database import Session
-from app.core.pagination import DESCENDING, PageRequest, paginate
+from app.core.errors import BadRequest
+from app.core.ids import new_id
+from app.core.pagination import PageRequest, decode_cursor, encode_cursor
 from app.core.permissions import Actor, Permission
 from app.core.policy import OwnerFields, visibility_filter
 
@@ -72,11 +75,55 @@ def sequenced_up_to(last_seq: int | None) -> AsyncCursor:
 
 
 async def list_visible(
-    actor: Actor, query: dict[str, Any], page: PageRequest
+    actor: Actor, query: dict[str, Any], page: PageRequest, pending: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Entries matching `query`, newest first; only auditors (AUDIT_READ) see any."""
+    """Chained entries matching `query` in chain order (`seq`, newest first); with `pending`,
+    instead the entries still waiting for the sequencer (newest id first). Only auditors
+    (AUDIT_READ) see any."""
     scope = visibility_filter(actor, OwnerFields(), Permission.AUDIT_READ)
-    return await paginate(
-        _entries(), {"$and": [query, scope]} if scope else query, page,
-        sort_field="at", direction=DESCENDING,
-    )
+    field, sort = ("_id", "pending") if pending else ("seq", "seq")
+    window: dict[str, Any] = {"pending": True} if pending else {"seq": {"$gte": 1}}
+    if page.cursor:
+        last, _ = decode_cursor(page.cursor, sort)
+        if not isinstance(last, str if pending else int) or isinstance(last, bool):
+            raise BadRequest("Invalid cursor")
+        window = {"pending": True, "_id": {"$lt": last}} if pending else {"seq": {"$lt": last}}
+    clauses = [clause for clause in (query, scope, window) if clause]
+    # A bare range on the sort field alone lets the embedded server walk the index in order.
+    found = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    docs = await _entries().find(found).sort(field, DESCENDING).limit(page.limit + 1).to_list()
+    if len(docs) <= page.limit:
+        return docs, None
+    docs = docs[: page.limit]
+    return docs, encode_cursor(docs[-1][field], docs[-1]["_id"], sort)
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def _checkpoints() -> AsyncCollection:
+    return AuditCheckpoint.get_pymongo_collection()
+
+
+async def last_checkpoint() -> dict[str, Any] | None:
+    return await _checkpoints().find_one({}, sort=[("seq", DESCENDING)])
+
+
+async def insert_checkpoint(checkpoint: dict[str, Any]) -> bool:
+    """Store a signed checkpoint (as written to the file); False if its seq has one already."""
+    document = {"_id": new_id("ckp"), "chain": checkpoint["chain"], "seq": checkpoint["seq"],
+                "hash": checkpoint["hash"], "at": checkpoint["at"],
+                "key_id": checkpoint["keyId"], "signature": checkpoint["signature"]}
+    try:
+        await _checkpoints().insert_one(document)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def stored_checkpoints() -> list[dict[str, Any]]:
+    """Every stored checkpoint in the file's shape (`keyId`), oldest first."""
+    docs = await _checkpoints().find({}).sort("seq", ASCENDING).to_list()
+    return [{"chain": doc.get("chain"), "seq": doc.get("seq"), "hash": doc.get("hash"),
+             "at": doc.get("at"), "keyId": doc.get("key_id"), "signature": doc.get("signature")}
+            for doc in docs]

@@ -3,9 +3,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.audit import service
-from app.audit.schemas import AuditEntryRead, ChainVerification
+from app.audit import checkpoints, service, verification
+from app.audit.schemas import (
+    AuditEntryRead,
+    ChainProblem,
+    ChainVerification,
+    CheckpointCounts,
+    SigningKeyRead,
+)
 from app.auth.dependencies import require
+from app.core.config import settings
 from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
@@ -25,13 +32,22 @@ async def _list_logs(
     override: bool | None = None,
     since: Annotated[datetime | None, Query(alias="from")] = None,
     until: Annotated[datetime | None, Query(alias="to")] = None,
+    pending: Annotated[bool, Query(
+        description="List the entries still waiting for the sequencer instead of the chain",
+    )] = False,
 ) -> Envelope[Page[AuditEntryRead]]:
-    """Audit entries, newest first, filtered by actor, subject, action, override and time."""
+    """Audit entries in chain order (`seq`, newest first), filtered by actor, subject, action,
+    override and time.
+
+    The listing is the chain: an entry appears once the sequencer has chained it, within a
+    second of its commit, so cursor pages never shift. `pending=true` lists instead the entries
+    committed but not chained yet (no `seq`; newest first), as `pending` of the verifier counts.
+    """
     filters = service.AuditFilter(
         actor_id=actor_id, subject_type=subject_type, subject_id=subject_id,
         action=action, override=override, since=since, until=until,
     )
-    docs, next_cursor = await service.list_entries(actor, filters, page)
+    docs, next_cursor = await service.list_entries(actor, filters, page, pending)
     items = [AuditEntryRead.model_validate(doc) for doc in docs]
     return ok(Page[AuditEntryRead](items=items, next_cursor=next_cursor))
 
@@ -42,11 +58,28 @@ router.add_api_route(
 )
 
 
-@router.get("/api/audit/verify", summary="Verify the audit hash chain")
+@router.get("/api/audit/verify", summary="Verify the audit hash chain and its checkpoints")
 async def verify_chain(actor: AuditReader) -> Envelope[ChainVerification]:
-    """Recompute the hash chain and report the first broken sequence number, if any."""
-    report = await service.verify_chain()
+    """Recompute the hash chain and hold it against every signed checkpoint (file and
+    database): reports entries that no longer hash (`broken`), entries rewritten since a
+    checkpoint (`rewritten`), entries dropped (`truncated`), forged checkpoints and how many
+    entries still wait for the sequencer (`pending`)."""
+    report = await verification.verify_chain(settings())
+    counts = report.checkpoints
     return ok(ChainVerification(
-        valid=report.valid, checked=report.checked,
+        valid=report.valid, checked_entries=report.checked, head_seq=report.head_seq,
         first_broken_seq=report.first_broken_seq, pending=report.pending,
+        checkpoints=CheckpointCounts(file=counts.file, database=counts.database,
+                                     verified=counts.verified, last_seq=counts.last_seq),
+        problems=[ChainProblem(kind=p.kind.value, seq=p.seq, source=p.source, detail=p.detail)
+                  for p in report.problems],
     ))
+
+
+@router.get("/api/audit/checkpoints/key", summary="The public key of audit checkpoints")
+async def checkpoint_key() -> Envelope[SigningKeyRead]:
+    """The Ed25519 public key that verifies audit checkpoints (base64 raw and PEM). Public, no
+    sign-in: it is meant to be pinned by anyone who checks the checkpoint file independently."""
+    info = checkpoints.public_key_info(settings())
+    return ok(SigningKeyRead(key_id=info.key_id, algorithm=info.algorithm,
+                             public_key=info.public_key, pem=info.pem))

@@ -1,13 +1,17 @@
-"""Recording, verifying and reading the audit trail (the sequencer is in `tasks.py`)."""
+"""Recording and reading the audit trail (verifying: `verification.py`; the sequencer and the
+checkpoints: `tasks.py`)."""
 
 import asyncio
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from app.audit import repository
-from app.audit.chain import GENESIS_HASH, entry_hash, to_plain
+from app.audit.chain import to_plain
 from app.core import clock
+from app.core.config import settings
 from app.core.context import current_source
 from app.core.database import Session
 from app.core.errors import RuleViolation
@@ -65,35 +69,6 @@ async def record(
 
 
 @dataclass(frozen=True)
-class ChainReport:
-    valid: bool
-    checked: int
-    first_broken_seq: int | None
-    pending: int
-
-
-async def verify_chain() -> ChainReport:
-    """Recompute every hash in `seq` order; report the first entry that does not fit.
-
-    The head is read first and only entries up to it are checked: the sequencer keeps
-    appending meanwhile, and an entry chained after the head was read is not a break.
-    """
-    pending = await repository.count_pending()
-    head = await repository.chain_head()
-    cursor = repository.sequenced_up_to(head["seq"] if head else None)
-    expected_seq, prev, checked = 1, GENESIS_HASH, 0
-    async for entry in cursor:
-        if entry["seq"] != expected_seq or entry.get("prev_hash") != prev:
-            return ChainReport(False, checked, expected_seq, pending)
-        if entry_hash(entry, entry["seq"], prev) != entry.get("hash"):
-            return ChainReport(False, checked, entry["seq"], pending)
-        prev, checked, expected_seq = entry["hash"], checked + 1, expected_seq + 1
-    if head and (head["seq"] != checked or head["hash"] != prev):
-        return ChainReport(False, checked, checked + 1, pending)
-    return ChainReport(True, checked, None, pending)
-
-
-@dataclass(frozen=True)
 class AuditFilter:
     actor_id: str | None = None
     subject_type: str | None = None
@@ -110,7 +85,18 @@ class AuditFilter:
 
 
 async def list_entries(
-    actor: Actor, filters: AuditFilter, page: PageRequest
+    actor: Actor, filters: AuditFilter, page: PageRequest, pending: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Entries matching `filters` that `actor` may read, newest first."""
-    return await repository.list_visible(actor, filters.query(), page)
+    """Chained entries matching `filters` that `actor` may read, in chain order (newest `seq`
+    first); with `pending`, only those the sequencer has not chained yet (newest first)."""
+    return await repository.list_visible(actor, filters.query(), page, pending)
+
+
+def email_fingerprint(email: str) -> str:
+    """A keyed hash (HMAC-SHA256) of a normalised email: the audit trail names people by id,
+    and an address that is no account's by this, so repeated guesses still correlate."""
+    audit = settings().audit
+    key = (audit.identifier_key.get_secret_value().encode() if audit.identifier_key
+           else hmac.new(settings().auth.jwt_secret.get_secret_value().encode(),
+                         b"audit-email-fingerprint", hashlib.sha256).digest())
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()

@@ -1,13 +1,21 @@
-"""The audit sequencer: chains committed entries in commit order, moments after they land.
+"""The audit jobs: the sequencer chains committed entries in commit order moments after they
+land (`entries_written` wakes it, so an entry waits well under a second), and the checkpoint
+job signs the chain head. Each runs under its own lease (see `app/main.py`)."""
 
-One lease-holding job runs it (see `app/main.py`); `entries_written` wakes it early.
-"""
+import asyncio
+import functools
 
-from app.audit import repository
-from app.audit.chain import GENESIS_HASH, entry_hash
+from app.audit import checkpoints, repository
+from app.audit import service as audit_service
+from app.audit.chain import GENESIS_HASH, entry_hash, format_time
+from app.core import clock
+from app.core.config import Settings
 from app.core.database import Session, transaction
+from app.core.jobs import PeriodicJob
 
 SEQUENCE_BATCH = 500
+# Between sequencer runs when nothing wakes it: an entry is chained within this (plus one run).
+SEQUENCE_INTERVAL_SECONDS = 0.25
 
 
 class ChainMoved(Exception):
@@ -44,3 +52,35 @@ async def sequence_pending(batch: int = SEQUENCE_BATCH) -> int:
 async def sequence_job() -> bool:
     """One run of the sequencer; True when a full batch suggests more are waiting."""
     return await sequence_pending() == SEQUENCE_BATCH
+
+
+async def checkpoint_head(config: Settings) -> dict | None:
+    """Sign the chain head `(chain, seq, hash, at)`, append it to the checkpoint file (fsync'd)
+    and store it; None when the head has not moved past the last checkpoint."""
+    head = await repository.chain_head()
+    if head is None:
+        return None
+    last = await repository.last_checkpoint()
+    if last is not None and last["seq"] >= head["seq"]:
+        return None
+    checkpoint = checkpoints.sign(
+        checkpoints.signing_key(config), config.database.mongodb_db, head["seq"], head["hash"],
+        format_time(clock.utcnow()),
+    )
+    await asyncio.to_thread(checkpoints.append_to_file, config.audit.checkpoint_file, checkpoint)
+    await repository.insert_checkpoint(checkpoint)
+    return checkpoint
+
+
+async def checkpoint_job(config: Settings) -> bool:
+    await checkpoint_head(config)
+    return False
+
+
+def jobs(config: Settings) -> list[PeriodicJob]:
+    return [
+        PeriodicJob("audit-sequencer", sequence_job, interval=SEQUENCE_INTERVAL_SECONDS,
+                    wake=audit_service.entries_written),
+        PeriodicJob("audit-checkpoint", functools.partial(checkpoint_job, config),
+                    interval=config.audit.checkpoint_interval_seconds),
+    ]

@@ -66,19 +66,21 @@ async def _notify_new_device(user: User, session_id: str) -> None:
 
 
 async def _record_failure(email: str, user: User | None, failure: throttle.Failure) -> None:
+    # The trail names people by id; an address that is no account's only by its keyed hash.
     actor = users_service.actor_of(user) if user else SYSTEM_ACTOR
-    subject_id = user.id if user else email
+    email_hash = audit.email_fingerprint(email)
+    subject_type, subject_id = ("user", user.id) if user else ("email_hash", email_hash)
     await audit.record(
-        None, actor=actor, action="auth.login_failed", subject_type="user",
+        None, actor=actor, action="auth.login_failed", subject_type=subject_type,
         subject_id=subject_id,
-        metadata={"email": email, "recentFailures": failure.pair_failures,
+        metadata={"emailHash": email_hash, "recentFailures": failure.pair_failures,
                   "ipFailures": failure.ip_failures},
     )
     for kind, seconds in failure.throttled.items():
         await audit.record(
-            None, actor=actor, action="auth.login_throttled", subject_type="user",
+            None, actor=actor, action="auth.login_throttled", subject_type=subject_type,
             subject_id=subject_id,
-            metadata={"email": email, "scope": kind, "throttleSeconds": seconds,
+            metadata={"emailHash": email_hash, "scope": kind, "throttleSeconds": seconds,
                       "failures": failure.pair_failures if kind == "pair" else failure.ip_failures},
         )
 

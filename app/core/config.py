@@ -1,6 +1,7 @@
 """Settings: every value comes from an environment variable, with safe embedded defaults."""
 
 import base64
+import binascii
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import ip_network
@@ -351,6 +352,56 @@ class PayoutSettings(Section):
         ) if present]
 
 
+class AuditSettings(Section):
+    """The audit trail: signed checkpoints of the chain head, pseudonymous identifiers."""
+
+    signing_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="AUDIT_SIGNING_KEY",
+        description="Base64 of the 32-byte raw Ed25519 private key that signs audit checkpoints "
+        "(`openssl rand -base64 32`); required in production, generated into "
+        "AUDIT_SIGNING_KEY_FILE in development and test",
+    )
+    signing_key_file: str = Field(
+        default="var/audit/signing.key",
+        validation_alias="AUDIT_SIGNING_KEY_FILE",
+        description="Where development and test keep their generated signing key (0600) while "
+        "AUDIT_SIGNING_KEY is unset",
+    )
+    checkpoint_file: str = Field(
+        default="var/audit/checkpoints.jsonl",
+        validation_alias="AUDIT_CHECKPOINT_FILE",
+        description="Append-only file of signed checkpoints (one JSON line each), kept outside "
+        "the database",
+    )
+    checkpoint_interval_seconds: float = Field(
+        default=60,
+        gt=0,
+        validation_alias="AUDIT_CHECKPOINT_INTERVAL_SECONDS",
+        description="How often the audit chain head is signed and checkpointed",
+    )
+    identifier_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="AUDIT_IDENTIFIER_KEY",
+        description="HMAC-SHA256 key that pseudonymises the emails of unknown sign-ins in the "
+        "audit trail; unset: derived from JWT_SECRET",
+    )
+
+    @field_validator("signing_key")
+    @classmethod
+    def _raw_ed25519_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(_base64_bytes(value.get_secret_value())) != 32:
+            raise ValueError("AUDIT_SIGNING_KEY must be base64 of a 32-byte Ed25519 private key")
+        return value
+
+
+def _base64_bytes(value: str) -> bytes:
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
 class Settings(Section):
     app_env: Environment = Field(
         default=Environment.DEVELOPMENT,
@@ -402,6 +453,7 @@ class Settings(Section):
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     escrow: EscrowSettings = Field(default_factory=EscrowSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -436,6 +488,8 @@ class Settings(Section):
             ):
                 if value in PUBLISHED_SECRETS or not value:
                     raise ValueError(f"{name} must be set in production")
+            if self.audit.signing_key is None:
+                raise ValueError("AUDIT_SIGNING_KEY must be set in production")
         return self
 
 

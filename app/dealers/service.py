@@ -200,6 +200,8 @@ async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) ->
         )
 
     await transaction(work)
+    if account_status := ACCOUNT_FOLLOWS.get(change.action):
+        await users_service.disconnect_if_refused(dealer.user_id, account_status)
     return await _managed(actor, dealer_id)
 
 

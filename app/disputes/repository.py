@@ -98,15 +98,18 @@ async def start_resolving(session: Session, dispute_id: str, resolution: dict[st
     return result.modified_count == 1
 
 
-async def next_refund_attempt(dispute_id: str, attempt: int, refund_id: str,
-                              now: datetime) -> None:
-    """Move a resolving dispute's refund on to `attempt`, once (from the attempt before)."""
-    await _collection().update_one(
+async def next_refund_attempt(session: Session, dispute_id: str, attempt: int, refund_id: str,
+                              now: datetime) -> bool:
+    """Move a resolving dispute's refund on to `attempt`, once (from the attempt before);
+    False when another call moved it first."""
+    result = await _collection().update_one(
         {"_id": dispute_id, "status": DisputeStatus.RESOLVING.value,
          "resolution.refund_attempt": attempt - 1},
         {"$set": {"resolution.refund_attempt": attempt, "resolution.refund_id": refund_id,
                   "updated_at": now}},
+        session=session,
     )
+    return result.modified_count == 1
 
 
 async def complete(session: Session, dispute_id: str, outcome: dict[str, Any],

@@ -149,7 +149,7 @@ async def _refund_step(actor: Actor, dispute: Dispute) -> Dispute:
                                  resolution=True, refund_id=record.refund_id)
     if refund.status is not RefundStatus.FAILED:
         return dispute
-    dispute = await _next_refund_attempt(dispute)
+    dispute = await _next_refund_attempt(actor, dispute)
     record = dispute.resolution
     assert record is not None and record.refund_id is not None
     await payments_service.refund(actor, dispute.payment_id, record.refund_amount, reason,
@@ -157,12 +157,25 @@ async def _refund_step(actor: Actor, dispute: Dispute) -> Dispute:
     return dispute
 
 
-async def _next_refund_attempt(dispute: Dispute) -> Dispute:
+async def _next_refund_attempt(actor: Actor, dispute: Dispute) -> Dispute:
     record = dispute.resolution
     assert record is not None
     attempt = record.refund_attempt + 1
-    await repository.next_refund_attempt(dispute.id, attempt, _refund_id(dispute.id, attempt),
-                                         clock.utcnow())
+    refund_id = _refund_id(dispute.id, attempt)
+
+    async def work(session: Session) -> None:
+        if not await repository.next_refund_attempt(session, dispute.id, attempt, refund_id,
+                                                    clock.utcnow()):
+            return  # another call moved it on first, and audited that
+        await audit.record(
+            session, actor=actor, action="dispute.refund_retried", subject_type="dispute",
+            subject_id=dispute.id, reason=f"Refund {record.refund_id} failed at the gateway",
+            changes={"refundAttempt": {"from": record.refund_attempt, "to": attempt},
+                     "refundId": {"from": record.refund_id, "to": refund_id}},
+            metadata={"paymentId": dispute.payment_id, "amount": record.refund_amount},
+        )
+
+    await transaction(work)
     return await get(dispute.id)
 
 

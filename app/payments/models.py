@@ -129,8 +129,11 @@ class Refund(Document):
         name = "refunds"
         indexes = [
             IndexModel([("payment_id", ASCENDING), ("created_at", ASCENDING)], name="by_payment"),
-            IndexModel([("gateway_refund_id", ASCENDING)], unique=True, sparse=True,
-                       name="gateway_refund"),
+            # Partial, not sparse: a sparse index still holds explicit nulls, so a second
+            # refund not yet (or never) known to the gateway could not be inserted.
+            IndexModel([("gateway_refund_id", ASCENDING)], unique=True,
+                       partialFilterExpression={"gateway_refund_id": {"$gt": ""}},
+                       name="gateway_refund_known"),
             IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status"),
         ]
 

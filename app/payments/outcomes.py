@@ -10,7 +10,7 @@ from app.payments import repository
 from app.payments.gateway.base import GatewayRefund, GatewayRefundStatus
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
-from app.payments.models import EscrowStatus
+from app.payments.models import EscrowStatus, RefundStatus
 from app.payments.transitions import REFUND_TRANSITIONS, statuses_after_refunds
 
 _PROCESSED = REFUND_TRANSITIONS["settle"][1]
@@ -19,13 +19,10 @@ _FAILED = REFUND_TRANSITIONS["reverse"][1]
 
 async def record_gateway_refund(refund_id: str, answer: GatewayRefund) -> None:
     """The gateway's answer to sending a refund."""
-    processed = answer.status is GatewayRefundStatus.PROCESSED
-    fields: dict[str, object] = {"gateway_refund_id": answer.id}
-    if processed:
-        fields["status"] = _PROCESSED.value
-    settled = await repository.update_pending_refund(refund_id, fields)
-    if processed and settled:
-        await _refund_settled(refund_id)
+    if answer.status is GatewayRefundStatus.PROCESSED:
+        await _settle(refund_id, answer.id, "gateway answer")
+        return
+    await repository.update_pending_refund(refund_id, {"gateway_refund_id": answer.id})
     if answer.status is GatewayRefundStatus.FAILED:
         await reverse_refund(refund_id, "gateway reported the refund failed")
 
@@ -39,18 +36,37 @@ async def apply_refund_outcome(answer: GatewayRefund) -> str:
         return "unknown_refund"
     if answer.status is GatewayRefundStatus.FAILED:
         return "refund_failed" if await reverse_refund(stored.id, "refund.failed") else "ignored"
-    if not await repository.update_pending_refund(
-        stored.id, {"status": _PROCESSED.value, "gateway_refund_id": answer.id}
-    ):
+    if not await _settle(stored.id, answer.id, "refund.processed webhook"):
         return "ignored"
-    await _refund_settled(stored.id)
     return "refund_processed"
 
 
-async def _refund_settled(refund_id: str) -> None:
-    record = await repository.get_refund(refund_id)
-    if record is not None:
-        await repository.refund_landed(record.payment_id)
+async def _settle(refund_id: str, gateway_refund_id: str, via: str) -> bool:
+    """pending → processed, one refund fewer in flight on its payment, and the audit entry of
+    both, in one transaction; False when the refund was not pending (settled already)."""
+
+    async def work(session: Session) -> bool:
+        if not await repository.update_pending_refund(
+            refund_id, {"status": _PROCESSED.value, "gateway_refund_id": gateway_refund_id},
+            session=session,
+        ):
+            return False
+        record = await repository.get_refund(refund_id, session=session)
+        assert record is not None
+        in_flight = await repository.refund_landed(record.payment_id, session=session)
+        changes: dict[str, object] = {"refundStatus": {"from": RefundStatus.PENDING.value,
+                                                       "to": _PROCESSED.value}}
+        if in_flight is not None:
+            changes["refundsInFlight"] = {"from": in_flight + 1, "to": in_flight}
+        await audit.record(
+            session, actor=SYSTEM_ACTOR, action="payment.refund_processed",
+            subject_type="payment", subject_id=record.payment_id, changes=changes,
+            metadata={"refundId": refund_id, "gatewayRefundId": gateway_refund_id,
+                      "amount": record.amount, "via": via},
+        )
+        return True
+
+    return await transaction(work)
 
 
 async def set_refund_statuses(session: Session, doc: dict[str, object]) -> None:
@@ -92,6 +108,13 @@ async def reverse_refund(refund_id: str, why: str) -> bool:
         await audit.record(
             session, actor=SYSTEM_ACTOR, action="payment.refund_failed", subject_type="payment",
             subject_id=record.payment_id, reason=why,
+            changes={
+                "refundStatus": {"from": RefundStatus.PENDING.value, "to": _FAILED.value},
+                "amountRefunded": {"from": updated["amount_refunded"] + record.amount,
+                                   "to": updated["amount_refunded"]},
+                "refundsInFlight": {"from": updated["refunds_in_flight"] + 1,
+                                    "to": updated["refunds_in_flight"]},
+            },
             metadata={"refundId": refund_id, "amount": record.amount},
         )
         return True

@@ -111,8 +111,10 @@ async def reserve_refund(
     await audit.record(
         session, actor=actor, action="payment.refunded", subject_type="payment",
         subject_id=payment.id, reason=record.reason,
-        changes={"amountRefunded": {"from": payment.amount_refunded,
-                                    "to": updated["amount_refunded"]}},
+        changes={"amountRefunded": {"from": updated["amount_refunded"] - record.amount,
+                                    "to": updated["amount_refunded"]},
+                 "refundsInFlight": {"from": updated["refunds_in_flight"] - 1,
+                                     "to": updated["refunds_in_flight"]}},
         metadata={"refundId": record.id, "amount": record.amount, "from": record.source_account},
     )
     refunds_reserved.set()

@@ -176,12 +176,15 @@ async def give_back_refund(
     )
 
 
-async def refund_landed(payment_id: str) -> None:
-    """One refund of the payment is no longer in flight."""
-    await _payments().update_one(
+async def refund_landed(payment_id: str, session: Session | None = None) -> int | None:
+    """One refund of the payment is no longer in flight; how many still are (None: none was)."""
+    updated = await _payments().find_one_and_update(
         {"_id": payment_id, "refunds_in_flight": {"$gt": 0}},
         {"$inc": {"refunds_in_flight": -1}},
+        projection={"refunds_in_flight": 1}, session=session,
+        return_document=ReturnDocument.AFTER,
     )
+    return updated["refunds_in_flight"] if updated else None
 
 
 # --- refunds -------------------------------------------------------------------------------

@@ -106,7 +106,6 @@ async def _insert_account(user: User, actor: Actor, action: str, reason: str | N
             changes={"status": {"from": None, "to": user.status}, "role": {"from": None,
                      "to": user.role}, "scopes": {"from": None, "to": user.scopes}},
             reason=reason,
-            metadata={"email": user.email},
         )
         return user
 
@@ -264,13 +263,19 @@ async def follow_profile_status(
     after = {"status": status, "status_reason": reason}
     await _set_fields(session, target, before, after)
     if status in REFUSED_ACCOUNT_STATUSES:
-        await sessions.revoke_user_sessions(session, target.id)
+        await signins.end_all(session, target.id)
     await audit.record(
         session, actor=actor, action="user.status_changed", subject_type="user",
         subject_id=target.id, changes=audit.diff(before, after), reason=reason,
         override=move in OVERRIDABLE, metadata={"followed": "dealer profile"},
     )
     return True
+
+
+async def disconnect_if_refused(user_id: str, status: AccountStatus) -> None:
+    """After a commit that suspended or blocked an account: close its live connections."""
+    if status in REFUSED_ACCOUNT_STATUSES:
+        await events.disconnect_user(user_id)
 
 
 async def review_business(actor: Actor, user_id: str, review: BusinessVerificationIn) -> User:

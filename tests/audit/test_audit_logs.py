@@ -22,6 +22,7 @@ async def test_only_compliance_and_superadmin_admins_read_the_audit_trail(api: A
 
 async def test_admin_audit_path_lists_the_same_entries(api: Api):
     root = await api.root_admin()
+    await api.sequenced_chain(root)
 
     plain = await api.client.get("/api/audit/logs", headers=root.headers)
     admin = await api.client.get("/api/admin/audit/logs", headers=root.headers)
@@ -55,6 +56,7 @@ async def test_logs_filter_by_actor_subject_and_action(api: Api):
 
 async def test_logs_filter_by_time_range(api: Api):
     auditor = await api.admin("compliance")
+    await api.sequenced_chain(auditor)
     future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 

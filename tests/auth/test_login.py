@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+from app.audit.service import email_fingerprint
 from app.core import clock
 from tests.helpers import PASSWORD, Api, assert_error, unique_email
 
@@ -65,7 +66,8 @@ async def test_five_failures_throttle_that_email_from_that_address(api: Api, cli
     assert len(await api.audited(admin, "auth.login_failed", account.id, count=5)) == 5
     [throttle] = await api.audited(admin, "auth.login_throttled", account.id)
     assert throttle["metadata"] == {
-        "email": account.email, "scope": "pair", "throttleSeconds": 30, "failures": 5}
+        "emailHash": email_fingerprint(account.email), "scope": "pair", "throttleSeconds": 30,
+        "failures": 5}
     assert throttle["source"]["ip"] == "127.0.0.1"
 
 

@@ -4,6 +4,7 @@ right-most hop that is not itself a trusted proxy; rate limits and audit both us
 import httpx
 import pytest
 
+from app.audit import service as audit_service
 from app.core.client_ip import client_ip
 from app.core.config import RateLimitSettings, Settings
 from tests.helpers import eventually
@@ -40,7 +41,7 @@ def test_trusted_proxies_are_read_as_a_comma_separated_list(monkeypatch):
 
 async def _failed_login_sources(mongo_db, email: str) -> list[str | None]:
     entries = await mongo_db["audit_entries"].find(
-        {"action": "auth.login_failed", "metadata.email": email}
+        {"action": "auth.login_failed", "subject_id": audit_service.email_fingerprint(email)}
     ).to_list()
     return [entry.get("source", {}).get("ip") for entry in entries]
 

@@ -1,5 +1,7 @@
 """Production refuses every secret a reader of this repository knows, and weak ones."""
 
+import base64
+import os
 import secrets
 from pathlib import Path
 
@@ -7,6 +9,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from app.core.config import (
+    AuditSettings,
     AuthSettings,
     DatabaseSettings,
     Environment,
@@ -31,6 +34,7 @@ def _production(jwt_secret: str) -> Settings:
         auth=AuthSettings(jwt_secret=SecretStr(jwt_secret)),
         database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
         payouts=REAL_PAYOUTS,
+        audit=AuditSettings(signing_key=SecretStr(base64.b64encode(os.urandom(32)).decode())),
         payments=PaymentSettings(**RAZORPAY),
     )
 

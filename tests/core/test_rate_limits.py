@@ -3,7 +3,15 @@
 import httpx
 import pytest
 
-from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Api, assert_error, unique_email
+from tests.helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    Api,
+    assert_error,
+    eventually,
+    unique_email,
+)
 
 OTHER_IP = ("10.9.8.7", 50000)
 
@@ -75,10 +83,10 @@ async def test_address_rate_limited_five_times_is_blocked_and_the_block_is_audit
         )
         assert login.status_code == 200, login.text
         token = login.json()["data"]["accessToken"]
-        logs = await elsewhere.get(
+        logs = await eventually(lambda: elsewhere.get(
             "/api/audit/logs", params={"action": "security.ip_blocked"},
             headers={"Authorization": f"Bearer {token}"},
-        )
+        ), lambda listed: listed.json()["data"]["items"] != [])  # listed once chained
     [entry] = logs.json()["data"]["items"]
     assert (entry["subjectType"], entry["subjectId"], entry["actorId"]) == ("ip", "127.0.0.1",
                                                                             "system")

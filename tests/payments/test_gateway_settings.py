@@ -1,9 +1,13 @@
 """Gateway settings: derived sandbox URLs, the SDK base URL, and production refusals."""
 
+import base64
+import os
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from app.core.config import (
+    AuditSettings,
     AuthSettings,
     DatabaseSettings,
     Environment,
@@ -31,6 +35,7 @@ def _production(**payments: object) -> Settings:
         auth=AuthSettings(jwt_secret=SecretStr(STRONG)),
         database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
         payouts=REAL_PAYOUTS,
+        audit=AuditSettings(signing_key=SecretStr(base64.b64encode(os.urandom(32)).decode())),
         payments=PaymentSettings(**payments),
     )
 
