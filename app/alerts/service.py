@@ -17,14 +17,18 @@ from app.core.permissions import SYSTEM_ACTOR, Actor
 
 async def raise_alert(
     kind: AlertKind, subject_type: str, subject_id: str, message: str,
-    details: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None, *, audited: bool = True,
 ) -> Alert | None:
-    """Open an alert unless one is already open for this kind and subject."""
+    """Open an alert unless one is already open for this kind and subject. `audited=False`
+    for alerts that count what anyone on the internet can send (the alert is the record),
+    so that noise can never grow the audit trail."""
     alert = Alert(kind=kind, subject_type=subject_type, subject_id=subject_id, message=message,
                   details=details or {}, open_key=f"{kind.value}:{subject_id}")
 
     async def work(session: Session) -> Alert:
         await repository.insert(session, alert)
+        if not audited:
+            return alert
         await audit.record(
             session, actor=SYSTEM_ACTOR, action=f"alert.{kind.value}", subject_type=subject_type,
             subject_id=subject_id, reason=message, metadata={"alertId": alert.id, **(details or {})},
@@ -42,8 +46,8 @@ async def count_in_window(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Count one occurrence of `kind` in the current clock window: the first opens one alert
-    (audited like any alert), every later one only adds to its `details.count`, so a flood
-    costs one small update each and never grows the alert or audit collections."""
+    (not audited: anyone can cause it), every later one only adds to its `details.count`, so a
+    flood costs one small update each and never grows the alert or audit collections."""
     now = clock.utcnow()
     start = int(now.timestamp()) // window_seconds * window_seconds
     subject_id = f"window:{start}"
@@ -54,7 +58,7 @@ async def count_in_window(
     opened = await raise_alert(kind, subject_type, subject_id, message, {
         **(details or {}), "count": 1, "windowStart": window_start,
         "windowSeconds": window_seconds,
-    })
+    }, audited=False)
     if opened is None:  # another request opened it meanwhile: count this one there
         await repository.count_once_more(alert_key)
 

@@ -1,5 +1,5 @@
 """The gateway's webhook intake under real limits: genuine bursts are never throttled, forged
-ones cost one alert per window (never an audit entry each), bodies have their own cap."""
+ones cost one alert per window (and no audit entry), bodies have their own cap."""
 
 import asyncio
 import json
@@ -123,8 +123,7 @@ async def test_eighty_forged_webhooks_write_no_audit_entries_and_raise_one_count
 
     for answer in answers:
         assert_error(answer, 400)
-    new_entries = await mongo_db.audit_entries.find({}).skip(audit_before).to_list()
-    assert [e["action"] for e in new_entries] == ["alert.webhook_bad_signatures"]
+    assert await mongo_db.audit_entries.count_documents({}) == audit_before
     assert await mongo_db.audit_entries.count_documents(
         {"action": "payment.webhook_signature_invalid"}) == 0
     alerts = await mongo_db.alerts.find({"kind": "webhook_bad_signatures"}).to_list()
