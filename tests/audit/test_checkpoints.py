@@ -18,14 +18,10 @@ from app.audit import tasks as audit_tasks
 from app.audit.chain import GENESIS_HASH, entry_hash
 from app.core.config import (
     AuditSettings,
-    AuthSettings,
-    DatabaseSettings,
-    Environment,
-    PaymentGatewayKind,
-    PaymentSettings,
     Settings,
 )
 from tests.helpers import Account, Api, assert_error, eventually
+from tests.production import production_settings
 
 CONFIGURED_KEY = Ed25519PrivateKey.generate()
 CONFIGURED_KEY_B64 = base64.b64encode(CONFIGURED_KEY.private_bytes(
@@ -244,19 +240,9 @@ async def test_verify_needs_audit_read_and_the_key_route_needs_no_one(api: Api, 
 
 
 def test_production_refuses_to_start_without_a_signing_key() -> None:
-    production = {
-        "app_env": Environment.PRODUCTION,
-        "auth": AuthSettings(jwt_secret=SecretStr(base64.b64encode(os.urandom(48)).decode())),
-        "database": DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
-        "payments": PaymentSettings(
-            gateway=PaymentGatewayKind.RAZORPAY, razorpay_key_id="rzp_live_" + os.urandom(7).hex(),
-            razorpay_key_secret=SecretStr(os.urandom(18).hex()),
-            razorpay_webhook_secret=SecretStr(os.urandom(18).hex()),
-        ),
-    }
     with pytest.raises(ValidationError, match="AUDIT_SIGNING_KEY"):
-        Settings(**production, audit=AuditSettings(signing_key=None))
-    accepted = Settings(**production, audit=AuditSettings(signing_key=SecretStr(CONFIGURED_KEY_B64)))
+        production_settings(audit=AuditSettings(signing_key=None))
+    accepted = production_settings(audit=AuditSettings(signing_key=SecretStr(CONFIGURED_KEY_B64)))
     assert accepted.audit.signing_key is not None
     with pytest.raises(ValidationError, match="32-byte"):
         AuditSettings(signing_key=SecretStr(base64.b64encode(os.urandom(16)).decode()))

@@ -1,7 +1,5 @@
 """Production refuses every secret a reader of this repository knows, and weak ones."""
 
-import base64
-import os
 import secrets
 from pathlib import Path
 
@@ -9,34 +7,16 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from app.core.config import (
-    AuditSettings,
     AuthSettings,
-    DatabaseSettings,
-    Environment,
-    PaymentGatewayKind,
-    PaymentSettings,
     Settings,
 )
-from tests.payouts.production import REAL_PAYOUTS
+from tests.production import production_settings
 
 REPO = Path(__file__).resolve().parents[2]
-RAZORPAY = {
-    "gateway": PaymentGatewayKind.RAZORPAY,
-    "razorpay_key_id": "rzp_live_" + secrets.token_hex(7),
-    "razorpay_key_secret": SecretStr(secrets.token_urlsafe(18)),
-    "razorpay_webhook_secret": SecretStr(secrets.token_urlsafe(18)),
-}
 
 
 def _production(jwt_secret: str) -> Settings:
-    return Settings(
-        app_env=Environment.PRODUCTION,
-        auth=AuthSettings(jwt_secret=SecretStr(jwt_secret)),
-        database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
-        payouts=REAL_PAYOUTS,
-        audit=AuditSettings(signing_key=SecretStr(base64.b64encode(os.urandom(32)).decode())),
-        payments=PaymentSettings(**RAZORPAY),
-    )
+    return production_settings(auth=AuthSettings(jwt_secret=SecretStr(jwt_secret)))
 
 
 def _published_values() -> set[str]:

@@ -1,16 +1,10 @@
 """Gateway settings: derived sandbox URLs, the SDK base URL, and production refusals."""
 
-import base64
-import os
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from app.core.config import (
-    AuditSettings,
-    AuthSettings,
-    DatabaseSettings,
-    Environment,
     PaymentGatewayKind,
     PaymentSettings,
     Settings,
@@ -24,20 +18,13 @@ from app.payments.gateway import (
 )
 from app.payments.gateway.razorpay_gateway import refund_idempotency_key, sdk_base_url
 from app.payments.gateway.signatures import payment_signature, webhook_signature
-from tests.payouts.production import REAL_PAYOUTS
+from tests.production import production_settings
 
 STRONG = "kq3V9yT2mZ8pL4wX7cR1nB6hJ0fD5sGaE_uQ-iYoPzWx"
 
 
 def _production(**payments: object) -> Settings:
-    return Settings(
-        app_env=Environment.PRODUCTION,
-        auth=AuthSettings(jwt_secret=SecretStr(STRONG)),
-        database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
-        payouts=REAL_PAYOUTS,
-        audit=AuditSettings(signing_key=SecretStr(base64.b64encode(os.urandom(32)).decode())),
-        payments=PaymentSettings(**payments),
-    )
+    return production_settings(payments=PaymentSettings(**payments))
 
 
 def test_sandbox_urls_follow_host_and_port() -> None:

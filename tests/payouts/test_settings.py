@@ -8,16 +8,12 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from app.core.config import (
-    AuthSettings,
-    DatabaseSettings,
-    Environment,
-    PaymentGatewayKind,
-    PaymentSettings,
     PayoutProviderKind,
     PayoutSettings,
     Settings,
 )
 from app.payouts.provider import payout_base_url
+from tests.production import production_settings
 
 REAL = {
     "provider": PayoutProviderKind.RAZORPAYX,
@@ -27,17 +23,7 @@ REAL = {
 
 
 def _production(**payouts: object) -> Settings:
-    return Settings(
-        app_env=Environment.PRODUCTION,
-        auth=AuthSettings(jwt_secret=SecretStr(secrets.token_urlsafe(48))),
-        database=DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
-        payments=PaymentSettings(
-            gateway=PaymentGatewayKind.RAZORPAY, razorpay_key_id="rzp_live_" + secrets.token_hex(7),
-            razorpay_key_secret=SecretStr(secrets.token_urlsafe(18)),
-            razorpay_webhook_secret=SecretStr(secrets.token_urlsafe(18)),
-        ),
-        payouts=PayoutSettings(**payouts),
-    )
+    return production_settings(payouts=PayoutSettings(**payouts))
 
 
 def test_production_refuses_the_sandbox_provider_and_a_missing_key() -> None:
