@@ -111,6 +111,11 @@ class Server:
         return f"http://127.0.0.1:{self.api_port}"
 
     @property
+    def db_url(self) -> str:
+        assert self.db is not None
+        return self.db.url
+
+    @property
     def db_pid(self) -> int:
         assert self.db is not None and self.db.process is not None
         return self.db.process.pid

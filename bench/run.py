@@ -12,6 +12,8 @@ keep-alive aiohttp clients. Prints the table and writes bench/results.md. See be
 
 import argparse
 import asyncio
+import math
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable
@@ -50,7 +52,10 @@ class Bench:
     async def scenario(self, name: str, job: Awaitable[Measured]) -> None:
         settled = await self.ctx.server.quiesce()
         self.log(f"{name}: running (waited {settled:.1f} s for the server to idle)")
+        spies = self.spy(name)
         measured = await job
+        for spy in spies:
+            await asyncio.to_thread(spy.wait)
         self.results.append(measured)
         if name == "health":
             self.health_rate = measured.rate
@@ -58,11 +63,28 @@ class Bench:
                  f"p50 {measured.percentile(0.5):,.1f} ms, p99 {measured.percentile(0.99):,.1f} ms, "
                  f"errors {measured.errors}")
 
+    def spy(self, name: str) -> list[subprocess.Popen[bytes]]:
+        """py-spy on the API and on the database for the scenario's window (--profile)."""
+        if self.args.profile is None:
+            return []
+        self.args.profile.mkdir(parents=True, exist_ok=True)
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        server = self.ctx.server
+        return [
+            subprocess.Popen(
+                [spy, "record", "-p", str(pid), "-d", str(math.ceil(self.args.seconds)),
+                 "-r", "100", "--nonblocking", "-f", "raw",
+                 "-o", str(self.args.profile / f"{name}-{which}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            for which, pid in (("api", server.api_pid), ("db", server.db_pid))
+        ]
+
     async def run(self, server: Server) -> None:
         args, base = self.args, server.base_url
         self.base = base
         async with load.session(max(args.clients, scenarios.RACE_BUYERS)) as http, \
-                seed.Catalogue(server) as catalogue:
+                seed.Catalogue(server.db_url) as catalogue:
             started = time.monotonic()
             seeded = await seed.accounts(http, base)
             self.log(f"seeded {len(seeded.dealers)} dealers, {len(seeded.customers)} customers "
@@ -120,6 +142,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--webhooks", action="store_true",
                         help="the sandbox also delivers the payment webhooks (off, as in tests)")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                        help="record py-spy profiles of the API and the database for each "
+                        "scenario's window into DIR (summarise: bench/flame.py)")
     parser.add_argument("--keep-running", action="store_true",
                         help="print the pids and wait for Enter before stopping (to profile)")
     args = parser.parse_args(argv)

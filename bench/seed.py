@@ -8,13 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+from pymongo.asynchronous.database import AsyncDatabase
 
 from app.catalog.listing import _listing_keys
 from app.catalog.models import Inventory, PriceChange, Product, stored_now
 from app.catalog.search import sku_key
 from app.core.database import Database
 from bench.load import send
-from bench.procs import ADMIN_EMAIL, ADMIN_PASSWORD, DB_NAME, Server
+from bench.procs import ADMIN_EMAIL, ADMIN_PASSWORD, DB_NAME
 from tests.catalog.factories import product_body
 from tests.dealers.factories import dealer_profile
 from tests.orders.factories import order_body
@@ -139,12 +140,40 @@ def _documents(dealers: list[tuple[Account, str]], start: int, count: int,
     return products, inventories
 
 
-class Catalogue:
-    """Bulk inserts through Beanie (the app's models) on the bench's own connection."""
+async def insert_products(seeded: Seeded, start: int, count: int, stock: int = STOCK,
+                          batch: int = 500) -> list[str]:
+    """Insert `count` products (and their inventory) through the app's Beanie documents, which
+    must be initialised on the database; numbered from `start` (titles and SKUs are unique)."""
+    ids: list[str] = []
+    for offset in range(0, count, batch):
+        size = min(batch, count - offset)
+        products, inventories = _documents(seeded.dealers, start + offset, size, stock)
+        await Product.insert_many(products)
+        await Inventory.insert_many(inventories)
+        ids.extend(product.id for product in products)
+    if stock == STOCK:
+        seeded.product_ids.extend(ids)
+    return ids
 
-    def __init__(self, server: Server) -> None:
-        assert server.db is not None
-        self.database = Database(server.db.url, DB_NAME)
+
+async def same_shape(db: AsyncDatabase, api_made: str, bulk_made: str) -> None:
+    """The bulk documents have exactly the fields of a product created through the API."""
+    for collection in ("products", "inventory"):
+        api_doc = await db[collection].find_one({"_id": api_made})
+        bulk_doc = await db[collection].find_one({"_id": bulk_made})
+        assert api_doc is not None and bulk_doc is not None
+        if set(api_doc) != set(bulk_doc):
+            raise RuntimeError(f"bulk {collection} shape differs from the API's: "
+                               f"{sorted(set(api_doc) ^ set(bulk_doc))}")
+
+
+class Catalogue:
+    """Bulk inserts on the bench's own connection (Beanie initialised on it)."""
+
+    def __init__(self, url: str) -> None:
+        # SecantusDB closes a connection idle for 300 s, and a write (retryWrites=false) on
+        # such a pooled connection fails with AutoReconnect: retire idle ones before that.
+        self.database = Database(f"{url}&maxIdleTimeMS=60000", DB_NAME)
         self.serial = 0  # numbers titles and SKUs, so every listing is unique
 
     async def __aenter__(self) -> "Catalogue":
@@ -154,30 +183,13 @@ class Catalogue:
     async def __aexit__(self, *exc: object) -> None:
         await self.database.close()
 
-    async def insert(self, seeded: Seeded, count: int, stock: int = STOCK,
-                     batch: int = 500) -> list[str]:
-        ids: list[str] = []
-        for offset in range(0, count, batch):
-            size = min(batch, count - offset)
-            products, inventories = _documents(seeded.dealers, self.serial, size, stock)
-            self.serial += size
-            await Product.insert_many(products)
-            await Inventory.insert_many(inventories)
-            ids.extend(product.id for product in products)
-        if stock == STOCK:
-            seeded.product_ids.extend(ids)
+    async def insert(self, seeded: Seeded, count: int, stock: int = STOCK) -> list[str]:
+        ids = await insert_products(seeded, self.serial, count, stock)
+        self.serial += count
         return ids
 
     async def same_shape(self, api_made: str, bulk_made: str) -> None:
-        """The bulk documents have exactly the fields of a product created through the API."""
-        db = self.database.db
-        for collection in ("products", "inventory"):
-            api_doc = await db[collection].find_one({"_id": api_made})
-            bulk_doc = await db[collection].find_one({"_id": bulk_made})
-            assert api_doc is not None and bulk_doc is not None
-            if set(api_doc) != set(bulk_doc):
-                raise RuntimeError(f"bulk {collection} shape differs from the API's: "
-                                   f"{sorted(set(api_doc) ^ set(bulk_doc))}")
+        await same_shape(self.database.db, api_made, bulk_made)
 
 
 async def api_product(http: aiohttp.ClientSession, base: str, seeded: Seeded) -> str:
