@@ -156,7 +156,7 @@ async def concurrent(label: str, jobs: list[Any]) -> str:
     failures = [r for r in results if isinstance(r, BaseException)]
     taken = LISTENER.taken()
     commits = sum(1 for c in taken if c.name == "commitTransaction" and not c.failed)
-    failed = Counter(f"{c.name} {c.failed}" for c in taken if c.failed)
+    failed = Counter(f"{c.name} {c.target} {c.failed}".replace("  ", " ") for c in taken if c.failed)
     aborts = sum(1 for c in taken if c.name == "abortTransaction")
     line = (f"- {label}: {len(jobs) - len(failures)} of {len(jobs)} succeeded; "
             f"{len(taken)} commands; transactions started {LISTENER.started_transactions}, "
@@ -206,14 +206,14 @@ async def main(products: int) -> None:
                                   headers=order_buyer.headers, sequencer=False)
                 await probe.count("POST /api/auth/login", "POST", "/api/auth/login",
                                   json={"email": buyer.email, "password": seed.PASSWORD})
-                await purchase(probe, buyer, product_id, f"commands-{_}", count=True)
+                await purchase(probe, buyer, product_id, f"bench-commands-{_}", count=True)
             print("\n# Under concurrency\n", flush=True)
             buyers = seeded.customers[:32]
             await concurrent("32 purchases at once (32 buyers, distinct products)", [
-                purchase(probe, b, seeded.product_ids[10 + n], f"conc-{n}", count=False)
+                purchase(probe, b, seeded.product_ids[10 + n], f"bench-conc-{n:04d}", count=False)
                 for n, b in enumerate(buyers)])
             await concurrent("32 purchases at once of one product", [
-                purchase(probe, b, seeded.product_ids[5], f"hot-{n}", count=False)
+                purchase(probe, b, seeded.product_ids[5], f"bench-hot-{n:04d}", count=False)
                 for n, b in enumerate(buyers)])
             await concurrent("50 orders at once (50 buyers)", [
                 send(http, "POST", f"{base}/api/orders", ok=(201,),

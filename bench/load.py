@@ -51,6 +51,7 @@ class Measured:
     db_rss_peak: int = 0
     drain_seconds: float = 0.0
     http_per_unit: int = 1
+    reference_rate: float = 0.0  # GET /health req/s measured just before (0: none)
     notes: list[str] = field(default_factory=list)
 
     @property

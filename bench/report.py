@@ -8,7 +8,7 @@ from bench.load import Measured
 
 MB = 1024 * 1024
 COLUMNS = ["scenario", "clients", "units", "units/s", "p50 ms", "p90 ms", "p99 ms", "errors",
-           "× /health", "API CPU ms/unit", "DB CPU ms/unit", "client CPU ms/unit",
+           "/health req/s", "× /health", "API CPU ms/unit", "DB CPU ms/unit", "client CPU ms/unit",
            "other load (cores)", "API RSS MB", "DB RSS MB"]
 
 
@@ -19,11 +19,13 @@ def _num(value: float, digits: int = 1) -> str:
 
 
 def row(measured: Measured, health_rate: float) -> list[str]:
-    ratio = measured.rate / health_rate if health_rate else float("nan")
+    reference = measured.reference_rate or health_rate
+    ratio = measured.rate / reference if reference else float("nan")
     return [
         measured.name, str(measured.clients), str(measured.units), _num(measured.rate),
         _num(measured.percentile(0.5)), _num(measured.percentile(0.9)),
-        _num(measured.percentile(0.99)), str(measured.errors), _num(ratio, 3),
+        _num(measured.percentile(0.99)), str(measured.errors), _num(reference, 0),
+        _num(ratio, 4),
         _num(measured.cpu_ms_per_unit("api"), 2), _num(measured.cpu_ms_per_unit("db"), 2),
         _num(measured.cpu_ms_per_unit("client"), 2), _num(measured.other_cores, 2),
         _num(measured.api_rss_peak / MB, 0), _num(measured.db_rss_peak / MB, 0),
@@ -79,7 +81,9 @@ def markdown(results: list[Measured], health_rate: float, machine: dict[str, str
         f"database {peaks[1] / MB:.0f} MB (target < 1 GB)",
         "",
         "A unit is one request, except `purchase` (order → payment → sandbox checkout → verify, "
-        "4 requests). `× /health` is units/s divided by `GET /health` req/s of the same run. "
+        "4 requests). `× /health` is units/s divided by `GET /health` req/s measured on the same "
+        "server in the same run, in a 2 s closed loop just before the scenario (shown as "
+        "`/health req/s`; the `health` rows are the full-length runs at the start and the end). "
         "CPU per unit is the process's user+system CPU during the scenario divided by units. "
         "RSS is the peak sampled (every 0.25 s) during the scenario. `client` is this load "
         "generator's own CPU (it shares the machine); `other load` is the average number of "

@@ -32,6 +32,7 @@ AFTER_BROWSE = ["product", "me", "order", "order_create", "race", "purchase", "l
                 "health_end"]
 SCENARIOS = ["health", *BROWSE, *AFTER_BROWSE]
 FIRST_TIER = 1_000
+REFERENCE_SECONDS = 2.0
 RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
@@ -51,9 +52,17 @@ class Bench:
 
     async def scenario(self, name: str, job: Awaitable[Measured]) -> None:
         settled = await self.ctx.server.quiesce()
-        self.log(f"{name}: running (waited {settled:.1f} s for the server to idle)")
+        reference = 0.0
+        if not name.startswith("health") and "health" in self.chosen:
+            # /health just before, on the same server: the ratio's denominator, taken under
+            # the same neighbours' load as the scenario (this machine is shared).
+            probe = await scenarios.health(self.ctx, self.http, "health", REFERENCE_SECONDS)
+            reference = probe.rate
+        self.log(f"{name}: running (waited {settled:.1f} s for the server to idle; "
+                 f"/health just before: {reference:,.0f}/s)")
         spies = self.spy(name)
         measured = await job
+        measured.reference_rate = reference
         for spy in spies:
             await asyncio.to_thread(spy.wait)
         self.results.append(measured)
@@ -85,6 +94,7 @@ class Bench:
         self.base = base
         async with load.session(max(args.clients, scenarios.RACE_BUYERS)) as http, \
                 seed.Catalogue(server.db_url) as catalogue:
+            self.http = http
             started = time.monotonic()
             seeded = await seed.accounts(http, base)
             self.log(f"seeded {len(seeded.dealers)} dealers, {len(seeded.customers)} customers "

@@ -52,9 +52,11 @@ class Context:
                                  http_per_unit)
 
 
-async def health(ctx: Context, http: aiohttp.ClientSession, name: str) -> Measured:
+async def health(ctx: Context, http: aiohttp.ClientSession, name: str,
+                 seconds: float | None = None) -> Measured:
     url = f"{ctx.base}/health"
-    return await ctx.loop(http, name, lambda h, w, n: send(h, "GET", url))
+    return await closed_loop(ctx.server, http, name, ctx.clients, seconds or ctx.seconds,
+                             lambda h, w, n: send(h, "GET", url))
 
 
 async def browse(ctx: Context, http: aiohttp.ClientSession, name: str, kind: str) -> Measured:
