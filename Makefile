@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Refresh the lock files after changing dependencies in pyproject.toml.
 lock: | $(BIN)/python

@@ -39,6 +39,7 @@ DURABLE_CONFIG = "# Written by the platform: fsync the journal on every commit.\
                  "[storage]\nsync_on_commit = true\n"
 # While the server is down, a request fails within this long (503) rather than the driver's
 # 30 s default. Not on a real MongoDB URL: there, the operator's URL options decide.
+MAX_IDLE_TIME_MS = 240_000
 SERVER_SELECTION_TIMEOUT_MS = 2000
 CONNECT_TIMEOUT_MS = 2000
 
@@ -69,10 +70,12 @@ class EmbeddedMongo:
         # every write, which makes writes ~10x slower; never add this to a real MongoDB URL.
         # No socketTimeoutMS: a killed server resets its sockets at once, and a socket
         # timeout would cut off legitimately slow queries (finds here are O(matches)).
+        # maxIdleTimeMS: the server drops connections idle for 300 s, and without retryable
+        # writes the next write on such a connection would fail; retire them before that.
         return (
             f"mongodb://127.0.0.1:{self.port}/?retryWrites=false&directConnection=true"
             f"&serverSelectionTimeoutMS={SERVER_SELECTION_TIMEOUT_MS}"
-            f"&connectTimeoutMS={CONNECT_TIMEOUT_MS}"
+            f"&connectTimeoutMS={CONNECT_TIMEOUT_MS}&maxIdleTimeMS={MAX_IDLE_TIME_MS}"
         )
 
     @property
