@@ -76,6 +76,8 @@ class Payment(Document):
     refunded_from_escrow: int = 0
     refunds_in_flight: int = 0
     amount_released: int = 0
+    # Of the refunds after release: the part taken back from the platform's share.
+    platform_refunded: int = 0
     failure_reason: str | None = None
     hold: ManualHold | None = None
     release_approval: ReleaseApproval | None = None
@@ -111,13 +113,21 @@ class RefundStatus(StrEnum):
 
 
 class Refund(Document):
-    """A refund to the buyer; its money left escrow (or the dealer payable) when it was made."""
+    """A refund to the buyer; its money left escrow (or, after release, the dealer's payable
+    and the platform's revenue pro rata) when it was made, into the payment's refunds in
+    flight, and leaves those for good when the gateway reports it processed."""
 
     id: str = Field(default_factory=lambda: new_id("rfd"))
     payment_id: str
     amount: int
     reason: str
     source_account: str
+    # Unset on refunds made before refunds in flight were booked apart (straight to REFUNDS).
+    in_flight_account: str | None = None
+    # A refund after release: the platform's pro-rata part, and the part of the dealer's
+    # share its payable could not cover, which the dealer now owes (its receivable).
+    platform_part: int = 0
+    receivable_part: int = 0
     status: RefundStatus = RefundStatus.PENDING
     gateway_refund_id: str | None = None
     failure_reason: str | None = None

@@ -6,11 +6,11 @@ from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR
-from app.payments import repository
+from app.payments import after_release, repository
 from app.payments.gateway.base import GatewayRefund, GatewayRefundStatus
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
-from app.payments.models import EscrowStatus, RefundStatus
+from app.payments.models import EscrowStatus, Refund, RefundStatus
 from app.payments.transitions import REFUND_TRANSITIONS, statuses_after_refunds
 
 _PROCESSED = REFUND_TRANSITIONS["settle"][1]
@@ -18,13 +18,15 @@ _FAILED = REFUND_TRANSITIONS["reverse"][1]
 
 
 async def record_gateway_refund(refund_id: str, answer: GatewayRefund) -> None:
-    """The gateway's answer to sending a refund."""
+    """The gateway's answer to sending a refund: its id is noted in the same transaction as
+    the outcome it reports, so a refund is never left known to the gateway but unsettled."""
     if answer.status is GatewayRefundStatus.PROCESSED:
         await _settle(refund_id, answer.id, "gateway answer")
-        return
-    await repository.update_pending_refund(refund_id, {"gateway_refund_id": answer.id})
-    if answer.status is GatewayRefundStatus.FAILED:
-        await reverse_refund(refund_id, "gateway reported the refund failed")
+    elif answer.status is GatewayRefundStatus.FAILED:
+        await reverse_refund(refund_id, "gateway reported the refund failed",
+                             gateway_refund_id=answer.id)
+    else:
+        await repository.update_pending_refund(refund_id, {"gateway_refund_id": answer.id})
 
 
 async def apply_refund_outcome(answer: GatewayRefund) -> str:
@@ -42,8 +44,9 @@ async def apply_refund_outcome(answer: GatewayRefund) -> str:
 
 
 async def _settle(refund_id: str, gateway_refund_id: str, via: str) -> bool:
-    """pending → processed, one refund fewer in flight on its payment, and the audit entry of
-    both, in one transaction; False when the refund was not pending (settled already)."""
+    """pending → processed, one refund fewer in flight on its payment, its money out of the
+    payment's refunds in flight for good (the ledger), and the audit entry of all three, in
+    one transaction; False when the refund was not pending (settled already)."""
 
     async def work(session: Session) -> bool:
         if not await repository.update_pending_refund(
@@ -58,6 +61,9 @@ async def _settle(refund_id: str, gateway_refund_id: str, via: str) -> bool:
                                                        "to": _PROCESSED.value}}
         if in_flight is not None:
             changes["refundsInFlight"] = {"from": in_flight + 1, "to": in_flight}
+        if record.in_flight_account is not None:
+            await settle_in_ledger(session, record.id, record.payment_id,
+                                   record.in_flight_account, record.amount)
         await audit.record(
             session, actor=SYSTEM_ACTOR, action="payment.refund_processed",
             subject_type="payment", subject_id=record.payment_id, changes=changes,
@@ -69,25 +75,38 @@ async def _settle(refund_id: str, gateway_refund_id: str, via: str) -> bool:
     return await transaction(work)
 
 
+async def settle_in_ledger(
+    session: Session, refund_id: str, payment_id: str, in_flight_account: str, amount: int
+) -> None:
+    """The refund reached the buyer: its money leaves the payment's refunds in flight."""
+    await ledger.post(
+        session, key=f"refund-settled:{refund_id}", kind="refund_settled", actor=SYSTEM_ACTOR,
+        transfers=[ledger.Transfer(in_flight_account, accounts.REFUNDS, amount)],
+        payment_id=payment_id,
+    )
+
+
 async def set_refund_statuses(session: Session, doc: dict[str, object]) -> None:
     """Bring a payment's statuses in line with its refunded amounts (`doc`, as updated)."""
     await repository.set_fields(session, str(doc["_id"]), statuses_after_refunds(doc))
 
 
-async def reverse_refund(refund_id: str, why: str) -> bool:
+async def reverse_refund(refund_id: str, why: str, gateway_refund_id: str | None = None) -> bool:
     """The gateway refused a refund: put its money back and hold the escrow for finance."""
 
     async def work(session: Session) -> bool:
         record = await repository.get_refund(refund_id, session=session)
         if record is None:
             return False
+        known = {"gateway_refund_id": gateway_refund_id} if gateway_refund_id else {}
         if not await repository.update_pending_refund(
-            refund_id, {"status": _FAILED.value, "failure_reason": why}, session=session
+            refund_id, {"status": _FAILED.value, "failure_reason": why, **known},
+            session=session,
         ):
             return False
         from_escrow = record.source_account.startswith(accounts.ESCROW_PREFIX)
         updated = await repository.give_back_refund(
-            session, record.payment_id, record.amount, from_escrow
+            session, record.payment_id, record.amount, from_escrow, record.platform_part
         )
         await set_refund_statuses(session, updated)
         if from_escrow and updated["escrow_status"] in (EscrowStatus.HELD.value,
@@ -102,8 +121,8 @@ async def reverse_refund(refund_id: str, why: str) -> bool:
         await ledger.post(
             session, key=f"refund-reversal:{refund_id}", kind="refund_reversal",
             actor=SYSTEM_ACTOR, payment_id=record.payment_id,
-            transfers=[ledger.Transfer(accounts.REFUNDS, record.source_account, record.amount)],
-            memo=why,
+            recipient_id=str(updated["payee_id"]),
+            transfers=await _reversal_transfers(session, record, from_escrow), memo=why,
         )
         await audit.record(
             session, actor=SYSTEM_ACTOR, action="payment.refund_failed", subject_type="payment",
@@ -129,3 +148,14 @@ async def reverse_refund(refund_id: str, why: str) -> bool:
         )
     return reversed_
 
+
+
+async def _reversal_transfers(
+    session: Session, record: Refund, from_escrow: bool
+) -> list[ledger.Transfer]:
+    if record.in_flight_account is None:  # booked straight to REFUNDS when it was made
+        return [ledger.Transfer(accounts.REFUNDS, record.source_account, record.amount)]
+    if from_escrow:
+        return [ledger.Transfer(record.in_flight_account, record.source_account, record.amount)]
+    payment = await repository.get_existing(record.payment_id, session=session)
+    return await after_release.give_back_transfers(session, record, payment)

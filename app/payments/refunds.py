@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 from app.audit import service as audit
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
-from app.payments import repository
+from app.payments import after_release, repository
 from app.payments.exceptions import GatewayRefused, IllegalEscrowTransition, RefundTooLarge
 from app.payments.gateway.exceptions import GatewayError, GatewayUnavailable
 from app.payments.gateway_access import gateway
@@ -29,7 +29,8 @@ async def refund(
     refund_id: str | None = None,
 ) -> Refund:
     """Refund the buyer through the gateway: from escrow before release; after release it is
-    an admin decision that debits the dealer's payable balance.
+    an admin decision taken back from the dealer's payable and the platform's commission as
+    the release split them (what the payable lacks, the dealer owes: its receivable).
 
     A caller-chosen `refund_id` makes the call idempotent: once that refund exists, calling
     again moves no money and returns it (sent to the gateway first if it never was)."""
@@ -92,20 +93,33 @@ async def reserve_refund(
     session: Session, actor: Actor, payment: Payment, amount: int, reason: str,
     refund_id: str | None = None,
 ) -> Refund:
-    """Take the refund out of escrow (or the dealer payable) in the caller's transaction."""
+    """Take the refund out of escrow (after release: out of the dealer's payable, or its
+    receivable, and the platform's revenue, pro rata) into the payment's refunds in flight,
+    in the caller's transaction; it leaves them when the gateway reports it processed."""
     from_escrow = payment.escrow_status in REFUNDABLE_ESCROW
-    source = accounts.escrow(payment.id) if from_escrow else accounts.payable(payment.payee_id)
     chosen = {"id": refund_id} if refund_id is not None else {}
+    in_flight = accounts.refund_in_flight(payment.id)
     record = Refund(**chosen, payment_id=payment.id, amount=amount, reason=reason,
-                    source_account=source, requested_by=actor.id)
-    updated = await repository.take_refund(session, payment, record.amount, from_escrow)
-    if updated is None:
-        raise RefundTooLarge("The payment changed meanwhile or the refund is too large")
+                    source_account=accounts.escrow(payment.id) if from_escrow
+                    else accounts.payable(payment.payee_id),
+                    in_flight_account=in_flight, requested_by=actor.id)
+    split: dict[str, int] = {}
+    if from_escrow:
+        updated = await repository.take_refund(session, payment, record.amount, from_escrow)
+        if updated is None:
+            raise RefundTooLarge("The payment changed meanwhile or the refund is too large")
+        transfers = [ledger.Transfer(record.source_account, in_flight, record.amount)]
+    else:
+        taken = await after_release.take(session, payment.id, amount)
+        updated, transfers = taken.updated, taken.transfers
+        record.platform_part, record.receivable_part = taken.platform_part, taken.receivable_part
+        split = {"dealerPart": taken.dealer_part, "platformPart": taken.platform_part,
+                 "receivablePart": taken.receivable_part}
     await set_refund_statuses(session, updated)
     await ledger.post(
-        session, key=f"refund:{record.id}", kind="refund", actor=actor,
-        transfers=[ledger.Transfer(record.source_account, accounts.REFUNDS, record.amount)],
+        session, key=f"refund:{record.id}", kind="refund", actor=actor, transfers=transfers,
         payment_id=payment.id, recipient_id=payment.payee_id, memo=record.reason,
+        metadata=split,
     )
     await repository.insert_refund(session, record)
     await audit.record(
@@ -115,7 +129,8 @@ async def reserve_refund(
                                     "to": updated["amount_refunded"]},
                  "refundsInFlight": {"from": updated["refunds_in_flight"] - 1,
                                      "to": updated["refunds_in_flight"]}},
-        metadata={"refundId": record.id, "amount": record.amount, "from": record.source_account},
+        metadata={"refundId": record.id, "amount": record.amount,
+                  "from": record.source_account, **split},
     )
     refunds_reserved.set()
     return record

@@ -163,14 +163,31 @@ async def take_refund(
     )
 
 
+async def take_refund_after_release(
+    session: Session, payment: Payment, amount: int, platform_part: int
+) -> dict[str, Any] | None:
+    """Count a refund after release, and the platform's part of it, against the payment as it
+    was read (its version), unless that would refund more than was captured."""
+    return await _payments().find_one_and_update(
+        {"_id": payment.id, "version": payment.version,
+         "escrow_status": EscrowStatus.RELEASED.value,
+         "amount_refunded": {"$lte": payment.amount_captured - amount}},
+        {"$inc": {"amount_refunded": amount, "platform_refunded": platform_part,
+                  "refunds_in_flight": 1, "version": 1},
+         "$set": {"updated_at": clock.utcnow()}},
+        session=session, return_document=ReturnDocument.AFTER,
+    )
+
+
 async def give_back_refund(
-    session: Session, payment_id: str, amount: int, from_escrow: bool
+    session: Session, payment_id: str, amount: int, from_escrow: bool, platform_part: int = 0
 ) -> dict[str, Any]:
     """Undo a refund's amounts on the payment (the gateway refused it)."""
     return await _payments().find_one_and_update(
         {"_id": payment_id},
         {"$inc": {"amount_refunded": -amount,
                   "refunded_from_escrow": -amount if from_escrow else 0,
+                  "platform_refunded": -platform_part,
                   "refunds_in_flight": -1, "version": 1}},
         session=session, return_document=ReturnDocument.AFTER,
     )
@@ -207,6 +224,16 @@ async def unsent_refunds(limit: int) -> list[Refund]:
     return await Refund.find(
         {"status": RefundStatus.PENDING.value, "gateway_refund_id": None}
     ).limit(limit).to_list()
+
+
+async def in_flight_refund_amounts() -> dict[str, int]:
+    """Payment id → paise of its pending refunds booked as in flight, for the ledger verifier."""
+    pipeline = [
+        {"$match": {"status": RefundStatus.PENDING.value, "in_flight_account": {"$gt": ""}}},
+        {"$group": {"_id": "$payment_id", "total": {"$sum": "$amount"}}},
+    ]
+    cursor = await _refunds().aggregate(pipeline)
+    return {row["_id"]: int(row["total"]) for row in await cursor.to_list()}
 
 
 async def update_pending_refund(

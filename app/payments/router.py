@@ -155,9 +155,11 @@ async def refund_payment(
 @router.get("/api/admin/ledger/verify", tags=["Admin"])
 async def verify_ledger(actor: require(Permission.LEDGER_VERIFY)) -> Envelope[LedgerVerification]:
     """Check every ledger invariant and report the first violation."""
-    report = await ledger.verify(await service.escrow_expectations())
+    report = await ledger.verify(await service.escrow_expectations(),
+                                 await service.refund_in_flight_expectations())
     return ok(LedgerVerification(
         valid=report.valid, checked_transactions=report.checked_transactions,
         first_violation=report.violations[0] if report.violations else None,
-        violations=report.violations[:50],
+        violations=report.violations[:50], checks=list(report.checks),
+        receivables_owed=report.receivables_owed,
     ))

@@ -114,6 +114,10 @@ class RefundRead(APIModel):
     status: RefundStatus
     gateway_refund_id: str | None = None
     failure_reason: str | None = None
+    platform_part: int = Field(0, description="Paise of a refund after release taken back "
+                               "from the platform's commission, pro rata")
+    receivable_part: int = Field(0, description="Paise of the dealer's share its payable could "
+                                 "not cover: the dealer owes them (its receivable)")
     requested_by: str
     created_at: datetime
 
@@ -133,3 +137,8 @@ class LedgerVerification(APIModel):
     checked_transactions: int
     first_violation: dict[str, object] | None
     violations: list[dict[str, object]]
+    checks: list[str] = Field(default_factory=list, description="The invariants checked")
+    receivables_owed: dict[str, int] = Field(
+        default_factory=dict,
+        description="Recipient id → paise it owes the platform (never negative)",
+    )

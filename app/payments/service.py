@@ -181,19 +181,41 @@ async def apply_capture(
     payment = await get_payment(payment_id)
     if payment.status not in CAPTURABLE:
         return False
-    payable = payable_of(payment.payable_type)
     try:
         return await transaction(lambda session: _capture(session, payment, captured, actor,
                                                           source, mark_paid=True))
     except IllegalTransition:
-        # The order can no longer be paid (it expired or was cancelled meanwhile): keep the
-        # money safe in escrow and give it straight back to the buyer.
-        applied = await transaction(lambda session: _capture(session, payment, captured, actor,
-                                                             source, mark_paid=False))
+        # The order can no longer be paid (it expired or was cancelled meanwhile): the capture
+        # and a full refund of it are one transaction, so the money is never left held; the
+        # refund dispatch job sends the reserved refund if the call below does not.
+        refund_id = unpayable_refund_id(payment.id)
+        applied = await transaction(lambda session: _capture_and_refund(
+            session, payment, captured, actor, source, refund_id))
         if applied:
-            await refunds.refund(SYSTEM_ACTOR, payment.id, payment.amount,
-                                 f"{payable.kind.value} was no longer payable when paid")
+            try:
+                await refunds.dispatch_refund(refund_id)
+            except Exception:
+                log.exception("sending the refund of an unpayable capture failed; "
+                              "the dispatch job retries it", extra={"refundId": refund_id})
         return applied
+
+
+def unpayable_refund_id(payment_id: str) -> str:
+    """The one refund of a capture that arrived for a payable that can no longer be paid."""
+    return f"rfd_unpayable_{payment_id}"
+
+
+async def _capture_and_refund(
+    session: Session, payment: Payment, captured: GatewayPayment, actor: Actor, source: str,
+    refund_id: str,
+) -> bool:
+    if not await _capture(session, payment, captured, actor, source, mark_paid=False):
+        return False
+    held = await repository.get_existing(payment.id, session=session)
+    kind = payable_of(payment.payable_type).kind.value
+    await refunds.reserve_refund(session, SYSTEM_ACTOR, held, captured.amount,
+                                 f"{kind} was no longer payable when paid", refund_id)
+    return True
 
 
 async def _capture(
@@ -322,3 +344,8 @@ async def list_payments(
 async def escrow_expectations() -> dict[str, int]:
     """Payment id → what its escrow account should hold, for the ledger verifier."""
     return await repository.escrow_expectations()
+
+
+async def refund_in_flight_expectations() -> dict[str, int]:
+    """Payment id → what its refunds in flight should hold (its pending refunds)."""
+    return await repository.in_flight_refund_amounts()

@@ -38,18 +38,20 @@ class NoVerifiedAccount(PayoutRefused):
 
 
 class NothingToPayOut(PayoutRefused):
-    def __init__(self, payable: int) -> None:
+    def __init__(self, payable: int, receivable: int = 0) -> None:
         super().__init__(
-            "The recipient has no payable balance to pay out", "nothing_to_pay_out", payable=payable
+            "The recipient has no payable balance to pay out", "nothing_to_pay_out",
+            payable=payable, receivable=receivable,
         )
 
 
 class AmountExceedsPayable(PayoutRefused):
-    def __init__(self, requested: int, payable: int) -> None:
+    def __init__(self, requested: int, payable: int, receivable: int = 0) -> None:
         super().__init__(
             f"The amount ({requested} paise) exceeds the recipient's payable balance "
             f"({payable} paise)",
             "amount_exceeds_payable", requested=requested, payable=payable,
+            receivable=receivable,
         )
 
 

@@ -7,6 +7,7 @@ from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
 from app.payouts import repository
 from app.payouts.exceptions import IllegalPayoutTransition
@@ -35,6 +36,36 @@ async def post_money(
         metadata={"payoutId": payout.id, "attempt": payout.attempt},
     )
     return key
+
+
+async def recover_receivable(
+    session: Session, recipient_id: str, payout_id: str, actor: Actor
+) -> tuple[int, int]:
+    """Net what the recipient owes (refunds after release its payable could not cover) off
+    its payable, as far as the payable goes, before a payout takes any of it: returns
+    (recovered, still owed). Read in `session`, so a concurrent mover makes it retry."""
+    receivable = ledger_accounts.receivable(recipient_id)
+    owed = max(-await ledger.cached_balance(receivable, session), 0)
+    if owed == 0:
+        return 0, 0
+    payable = max(await ledger.cached_balance(ledger_accounts.payable(recipient_id), session), 0)
+    recovered = min(owed, payable)
+    if recovered == 0:
+        return 0, owed
+    key = f"receivable-recovery:{payout_id}"
+    await ledger.post(
+        session, key=key, kind="receivable_recovery",
+        transfers=[ledger.Transfer(ledger_accounts.payable(recipient_id), receivable, recovered)],
+        actor=actor, recipient_id=recipient_id,
+        memo=f"recovered before payout {payout_id}", metadata={"payoutId": payout_id},
+    )
+    await audit.record(
+        session, actor=actor, action="payout.receivable_recovered", subject_type="dealer",
+        subject_id=recipient_id,
+        changes={"receivable": {"from": owed, "to": owed - recovered}},
+        metadata={"payoutId": payout_id, "recovered": recovered, "ledgerKey": key},
+    )
+    return recovered, owed - recovered
 
 
 def audit_metadata(payout: Payout, ledger_key_: str | None) -> dict[str, Any]:

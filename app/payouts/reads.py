@@ -54,7 +54,8 @@ async def list_payouts(
 
 
 async def recipient_balance(actor: Actor, recipient_id: str | None) -> RecipientBalance:
-    """Payable, pending escrow, in transit and paid out, with the ledger entries behind them."""
+    """Payable, what the recipient owes (its receivable) and what it nets to, pending escrow,
+    in transit and paid out, with the ledger entries behind them."""
     if _sees_every_recipient(actor):
         if not recipient_id:
             raise RuleViolation("recipientId is required",
@@ -67,11 +68,15 @@ async def recipient_balance(actor: Actor, recipient_id: str | None) -> Recipient
             raise RecipientNotFound
         recipient_id = own
     payable, in_transit = ledger_accounts.payable(recipient_id), ledger_accounts.in_transit(recipient_id)
-    balances = await ledger.balances([payable, in_transit])
-    entries = await ledger.entries_of([payable, in_transit], limit=BALANCE_ENTRIES)
+    receivable = ledger_accounts.receivable(recipient_id)
+    balances = await ledger.balances([payable, in_transit, receivable])
+    entries = await ledger.entries_of([payable, in_transit, receivable], limit=BALANCE_ENTRIES)
+    owed = max(-balances[receivable], 0)
     return RecipientBalance(
         recipient_id=recipient_id,
         payable=balances[payable],
+        receivable=owed,
+        available=max(balances[payable] - owed, 0),
         pending_escrow=await ledger.pending_escrow(recipient_id),
         in_transit=balances[in_transit],
         paid_out=await repository.paid_out(recipient_id),

@@ -163,11 +163,19 @@ class LedgerEntryRead(APIModel):
 class RecipientBalance(APIModel):
     recipient_id: str
     payable: int = Field(description="Paise owed to the recipient and not yet paid out")
+    receivable: int = Field(
+        description="Paise the recipient owes the platform (refunds after release its payable "
+        "could not cover), recovered from its next payouts"
+    )
+    available: int = Field(
+        description="Paise a payout can take now: payable minus receivable, never below zero"
+    )
     pending_escrow: int = Field(description="Paise captured for the recipient, still in escrow")
     in_transit: int = Field(description="Paise reserved by payouts not yet settled")
     paid_out: int = Field(description="Paise paid out to the recipient so far")
     entries: list[LedgerEntryRead] = Field(
-        description="The latest ledger entries of the payable and in-transit accounts"
+        description="The latest ledger entries of the payable, in-transit and receivable "
+        "accounts"
     )
 
 

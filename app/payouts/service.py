@@ -31,6 +31,7 @@ from app.payouts.exceptions import (
     NoVerifiedAccount,
     PayoutInProgress,
     PayoutNotFound,
+    PayoutRefused,
     RecipientNotFound,
 )
 from app.payouts.models import (
@@ -110,13 +111,17 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
     account = await _payable_account(data.recipient_id)
     payout_id = new_id("pout")
 
-    async def work(session: Session) -> Payout:
+    async def work(session: Session) -> Payout | PayoutRefused:
+        # What the recipient owes is netted off first: the recovery is committed even when
+        # nothing is left to pay out (the refusal is returned, not raised, for that).
+        recovered, owed = await machine.recover_receivable(session, data.recipient_id,
+                                                           payout_id, actor)
         payable = await ledger.balance(ledger_accounts.payable(data.recipient_id), session=session)
         if data.amount is None and payable <= 0:
-            raise NothingToPayOut(payable)
+            return NothingToPayOut(payable, owed)
         amount = payable if data.amount is None else data.amount
         if amount > payable:
-            raise AmountExceedsPayable(amount, payable)
+            return AmountExceedsPayable(amount, payable, owed)
         payout = Payout(
             id=payout_id, recipient_id=data.recipient_id, recipient_type=account.recipient_type,
             account_id=account.id, account_number_masked=account.account_number_masked,
@@ -132,11 +137,15 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
             session, actor=actor, action=CREATE.audit_action, subject_type="payout",
             subject_id=payout.id,
             changes={"status": {"from": None, "to": PayoutStatus.SCHEDULED.value}},
-            metadata={**machine.audit_metadata(payout, key), "payableBefore": payable},
+            metadata={**machine.audit_metadata(payout, key), "payableBefore": payable + recovered,
+                      "receivableRecovered": recovered},
         )
         return payout
 
-    payout = await transaction(work)
+    created = await transaction(work)
+    if isinstance(created, PayoutRefused):
+        raise created
+    payout = created
     try:
         payout = await process_payout(payout.id)
     except Exception:
@@ -161,10 +170,12 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
     account = await _payable_account(payout.recipient_id)
 
     async def work(session: Session) -> Payout:
+        _, owed = await machine.recover_receivable(
+            session, payout.recipient_id, f"{payout.id}:{payout.attempt + 1}", actor)
         payable = await ledger.balance(ledger_accounts.payable(payout.recipient_id),
                                        session=session)
         if payout.amount > payable:
-            raise AmountExceedsPayable(payout.amount, payable)
+            raise AmountExceedsPayable(payout.amount, payable, owed)
         return await machine.apply(
             session, payout, PayoutAction.RETRY, actor,
             changes={"account_id": account.id,

@@ -87,14 +87,18 @@ async def test_concurrent_refunds_never_exceed_captured(pay: Payments):
     await pay.ledger_is_valid()
 
 
-async def test_refund_after_release_debits_the_dealer_payable(pay: Payments):
+async def test_refund_after_release_debits_the_payable_and_commission_pro_rata(pay: Payments):
     purchase = await pay.delivered(b2c=60_000)
     payment_id = purchase.payment["id"]
     assert (await pay.release(payment_id)).status_code == 200
     payable_before = await balance(accounts.payable(purchase.shop.dealer_id))
+    revenue_before = await balance(accounts.PLATFORM_REVENUE)
     refunded = await pay.refund(payment_id, 5_000)
     assert refunded.status_code == 201
-    assert await balance(accounts.payable(purchase.shop.dealer_id)) == payable_before - 5_000
+    # 5,000 × 6,000 / 64,900 = 462.25 → 462 from the commission, 4,538 from the dealer.
+    assert refunded.json()["data"]["platformPart"] == 462
+    assert await balance(accounts.payable(purchase.shop.dealer_id)) == payable_before - 4_538
+    assert await balance(accounts.PLATFORM_REVENUE) == revenue_before - 462
     await pay.ledger_is_valid()
 
 

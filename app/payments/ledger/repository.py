@@ -41,6 +41,24 @@ async def debit_cached_balance(session: Session, account: str, amount: int) -> b
     return result.modified_count == 1
 
 
+async def credit_owed_balance(session: Session, account: str, amount: int) -> bool:
+    """Recover `amount` of what a receivable account says is owed, never more; True when done."""
+    result = await AccountBalance.get_pymongo_collection().update_one(
+        {"_id": account, "balance": {"$lte": -amount}},
+        {"$inc": {"balance": amount}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def cached_balance(account: str, session: Session | None = None) -> int:
+    """The cached balance (constrained and receivable accounts), read in `session`."""
+    found = await AccountBalance.get_pymongo_collection().find_one(
+        {"_id": account}, {"balance": 1}, session=session
+    )
+    return int(found["balance"]) if found else 0
+
+
 async def get_transaction(key: str) -> LedgerTransaction | None:
     return await LedgerTransaction.get(key)
 
@@ -83,6 +101,7 @@ async def entries_of(account_names: Sequence[str], limit: int) -> list[dict[str,
 async def all_transactions() -> AsyncIterator[dict[str, Any]]:
     async for txn in LedgerTransaction.get_pymongo_collection().find({}):
         yield txn
+
 
 
 async def all_cached_balances() -> AsyncIterator[dict[str, Any]]:

@@ -66,6 +66,8 @@ async def post(
     for entry in entries:
         if accounts.is_constrained(entry.account):
             await _move_cached_balance(session, entry.account, entry.amount)
+        elif accounts.is_receivable(entry.account):
+            await _move_owed_balance(session, entry.account, entry.amount)
     return transaction
 
 
@@ -78,6 +80,24 @@ async def _move_cached_balance(session: Session, account: str, amount: int) -> N
             f"Ledger account {account} holds less than {-amount} paise",
             {"account": account, "needed": -amount},
         )
+
+
+async def _move_owed_balance(session: Session, account: str, amount: int) -> None:
+    """A receivable may go as negative as the recipient's debt, and never above zero."""
+    if amount < 0:
+        await repository.credit_cached_balance(session, account, amount)
+        return
+    if not await repository.credit_owed_balance(session, account, amount):
+        raise InsufficientBalance(
+            f"Ledger account {account} is owed less than {amount} paise",
+            {"account": account, "recovering": amount},
+        )
+
+
+async def cached_balance(account: str, session: Session | None = None) -> int:
+    """The balance kept with a constrained or receivable account's entries, read in
+    `session` (so a transaction that then moves it conflicts with any concurrent mover)."""
+    return await repository.cached_balance(account, session)
 
 
 async def already_posted(key: str) -> LedgerTransaction | None:
@@ -103,21 +123,58 @@ async def entries_of(account_names: Sequence[str], limit: int = 100) -> list[dic
     return await repository.entries_of(account_names, limit)
 
 
+RECEIVABLE_KINDS = frozenset({"refund", "refund_reversal", "receivable_recovery"})
+CHECKS = (
+    "transactions_balance", "entries_match_transactions", "constrained_accounts_not_negative",
+    "cached_balances_match", "escrow_matches_payments", "refunds_in_flight_match_refunds",
+    "receivables_owed_not_negative", "receivable_postings_paired",
+)
+
+
 @dataclass
 class LedgerReport:
     valid: bool = True
     checked_transactions: int = 0
     violations: list[dict[str, Any]] = field(default_factory=list)
+    checks: tuple[str, ...] = CHECKS
+    # Recipient id → paise it owes the platform (refunds after release its payable lacked).
+    receivables_owed: dict[str, int] = field(default_factory=dict)
 
     def fail(self, rule: str, **details: Any) -> None:
         self.valid = False
         self.violations.append({"rule": rule, **details})
 
 
-async def verify(escrow_expectations: dict[str, int] | None = None) -> LedgerReport:
+def _check_receivable_postings(report: LedgerReport, txn: dict[str, Any]) -> None:
+    """A receivable moves only by a refund after release (owed), its reversal, or a recovery
+    from the same recipient's payable of exactly the amount recovered."""
+    touched = [e for e in txn["entries"] if accounts.is_receivable(e["account"])]
+    if not touched:
+        return
+    recipient = txn.get("recipient_id")
+    for entry in touched:
+        if txn["kind"] not in RECEIVABLE_KINDS or entry["account"] != accounts.receivable(
+            recipient or ""
+        ):
+            report.fail("receivable_posting_foreign", transactionId=txn["_id"],
+                        account=entry["account"], kind=txn["kind"])
+    if txn["kind"] == "receivable_recovery":
+        net = {e["account"]: e["amount"] for e in txn["entries"]}
+        recovered = net.get(accounts.receivable(recipient or ""), 0)
+        if len(net) != 2 or recovered <= 0 or net.get(accounts.payable(recipient or "")) != -recovered:
+            report.fail("receivable_recovery_unpaired", transactionId=txn["_id"])
+
+
+async def verify(
+    escrow_expectations: dict[str, int] | None = None,
+    in_flight_expectations: dict[str, int] | None = None,
+) -> LedgerReport:
     """Check every transaction balances, that its entries match it, that no constrained
-    account is negative (derived or cached), and that each escrow holds what the payments
-    say it should (`escrow_expectations`: payment id → captured − released − refunded)."""
+    account is negative (derived or cached), that each escrow holds what the payments say it
+    should (`escrow_expectations`: payment id → captured − released − refunded from escrow),
+    that each payment's refunds in flight hold what its pending refunds add up to
+    (`in_flight_expectations`), that no receivable is recovered beyond what is owed, and that
+    receivables move only by refunds after release and recoveries from the same payable."""
     report = LedgerReport()
     entry_sums = await repository.sums_by("transaction_id")
     async for txn in repository.all_transactions():
@@ -127,19 +184,41 @@ async def verify(escrow_expectations: dict[str, int] | None = None) -> LedgerRep
             report.fail("transaction_unbalanced", transactionId=txn["_id"], net=total)
         if entry_sums.pop(txn["_id"], None) != total:
             report.fail("entries_mismatch", transactionId=txn["_id"])
+        _check_receivable_postings(report, txn)
     for orphan in entry_sums:
         report.fail("orphan_entries", transactionId=orphan)
     derived = await repository.sums_by("account")
     for account, amount in derived.items():
         if accounts.is_constrained(account) and amount < 0:
             report.fail("negative_balance", account=account, balance=amount)
+        if accounts.is_receivable(account):
+            if amount > 0:
+                report.fail("receivable_over_recovered", account=account, balance=amount)
+            elif amount < 0:
+                report.receivables_owed[account.removeprefix(accounts.RECEIVABLE_PREFIX)] = -amount
     async for cached in repository.all_cached_balances():
-        if cached["balance"] != derived.get(cached["_id"], 0) or cached["balance"] < 0:
-            report.fail("cached_balance_mismatch", account=cached["_id"],
-                        cached=cached["balance"], derived=derived.get(cached["_id"], 0))
+        account, balance_ = cached["_id"], cached["balance"]
+        out_of_range = balance_ > 0 if accounts.is_receivable(account) else balance_ < 0
+        if balance_ != derived.get(account, 0) or out_of_range:
+            report.fail("cached_balance_mismatch", account=account,
+                        cached=balance_, derived=derived.get(account, 0))
     for payment_id, expected in (escrow_expectations or {}).items():
         held = derived.get(accounts.escrow(payment_id), 0)
         if held != expected:
             report.fail("escrow_mismatch", paymentId=payment_id, expected=expected, held=held)
+    if in_flight_expectations is not None:
+        _check_refunds_in_flight(report, derived, in_flight_expectations)
     return report
+
+
+def _check_refunds_in_flight(
+    report: LedgerReport, derived: dict[str, int], expected: dict[str, int]
+) -> None:
+    held = {account.removeprefix(accounts.REFUND_IN_FLIGHT_PREFIX): amount
+            for account, amount in derived.items()
+            if account.startswith(accounts.REFUND_IN_FLIGHT_PREFIX) and amount}
+    for payment_id in held.keys() | expected.keys():
+        if held.get(payment_id, 0) != expected.get(payment_id, 0):
+            report.fail("refund_in_flight_mismatch", paymentId=payment_id,
+                        expected=expected.get(payment_id, 0), held=held.get(payment_id, 0))
 
