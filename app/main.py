@@ -98,6 +98,12 @@ def _jobs(config: Settings) -> JobRunner:
     )
     runner.add(
         PeriodicJob(
+            "stock-reservation-reconciler", order_tasks.reconcile_reservations,
+            interval=config.escrow.reservation_reconcile_interval_seconds, lease_ttl=120,
+        )
+    )
+    runner.add(
+        PeriodicJob(
             "order-delivery-confirmation", order_tasks.confirm_deliveries,
             interval=config.escrow.job_interval_seconds,
         )

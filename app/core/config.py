@@ -288,7 +288,7 @@ class EscrowSettings(Section):
         "start-up); units no order holds are released",
     )
     reservation_reconcile_quiet_seconds: float = Field(
-        default=600,
+        default=300,
         validation_alias="RESERVATION_RECONCILE_QUIET_SECONDS",
         description="A product's stock is recounted only when no reservation or release touched "
         "it for this long: longer than any checkout takes from reserving to saving its order",
