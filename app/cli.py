@@ -135,13 +135,13 @@ async def _create_admin(config: Settings, body: "AdminCreateIn") -> str:
     from app.audit import tasks as audit_tasks
     from app.core.database import Database, set_database
     from app.core.permissions import SYSTEM_ACTOR
-    from app.documents import DOCUMENT_MODELS
+    from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
     from app.users import service as users_service
 
     database = Database(config.database.mongodb_url or "", config.database.mongodb_db)
     set_database(database)
     try:
-        await database.init_documents(DOCUMENT_MODELS)
+        await database.init_documents(DOCUMENT_MODELS, RETIRED_INDEXES)
         user = await users_service.create_admin(SYSTEM_ACTOR, body)
         await audit_tasks.sequence_pending()
         return user.id

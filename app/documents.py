@@ -1,6 +1,7 @@
 """Every Beanie document of the application, initialised (with its indexes) at start-up."""
 
 from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
+from app.alerts.models import RETIRED_INDEXES as ALERT_RETIRED_INDEXES
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
@@ -8,10 +9,12 @@ from app.core.idempotency import IdempotencyRecord
 from app.core.leases import JobRun, Lease
 from app.dealers.models import DOCUMENTS as DEALER_DOCUMENTS
 from app.disputes.models import DOCUMENTS as DISPUTE_DOCUMENTS
+from app.disputes.models import RETIRED_INDEXES as DISPUTE_RETIRED_INDEXES
 from app.notifications.models import DOCUMENTS as NOTIFICATION_DOCUMENTS
 from app.orders.models import DOCUMENTS as ORDER_DOCUMENTS
 from app.payments.ledger.models import DOCUMENTS as LEDGER_DOCUMENTS
 from app.payments.models import DOCUMENTS as PAYMENT_DOCUMENTS
+from app.payments.models import RETIRED_INDEXES as PAYMENT_RETIRED_INDEXES
 from app.payouts.models import DOCUMENTS as PAYOUT_DOCUMENTS
 from app.platform_rules.models import DOCUMENTS as PLATFORM_RULE_DOCUMENTS
 from app.sessions.models import DOCUMENTS as SESSION_DOCUMENTS
@@ -38,3 +41,11 @@ DOCUMENT_MODELS: list[type] = [
     *ALERT_DOCUMENTS,
     *NOTIFICATION_DOCUMENTS,
 ]
+
+# Indexes a model replaced (collection -> index names), dropped at start-up before the
+# declared ones are created, so a database made by an older version loses them too.
+RETIRED_INDEXES: dict[str, tuple[str, ...]] = {
+    **PAYMENT_RETIRED_INDEXES,
+    **DISPUTE_RETIRED_INDEXES,
+    **ALERT_RETIRED_INDEXES,
+}

@@ -30,7 +30,7 @@ from app.dealers import service as dealers_service
 from app.dealers.router import router as dealers_router
 from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
-from app.documents import DOCUMENT_MODELS
+from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
 from app.notifications.router import router as notifications_router
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
@@ -98,6 +98,12 @@ def _jobs(config: Settings) -> JobRunner:
     )
     runner.add(
         PeriodicJob(
+            "stock-reservation-reconciler", order_tasks.reconcile_reservations,
+            interval=config.escrow.reservation_reconcile_interval_seconds, lease_ttl=120,
+        )
+    )
+    runner.add(
+        PeriodicJob(
             "order-delivery-confirmation", order_tasks.confirm_deliveries,
             interval=config.escrow.job_interval_seconds,
         )
@@ -135,7 +141,7 @@ def create_fastapi(config: Settings) -> FastAPI:
             raise RuntimeError("MONGODB_URL is not set (run through `parts-platform serve`)")
         database = Database(url, config.database.mongodb_db)
         set_database(database)
-        await database.init_documents(DOCUMENT_MODELS)
+        await database.init_documents(DOCUMENT_MODELS, RETIRED_INDEXES)
         await _bootstrap_admin(config)
         app.state.rate_limiter = RateLimiter(config.rate_limits, config.redis_url, _audit_ip_block)
         jobs = _jobs(config)

@@ -8,6 +8,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from app.core import clock
 from app.core.ids import new_id
+from app.core.indexes import string_keyed
 
 
 class AlertKind(StrEnum):
@@ -19,6 +20,9 @@ class AlertKind(StrEnum):
     ESCROW_DEALER_STOPPED = "escrow_dealer_stopped"
     # Webhooks whose signature did not verify, counted per window (details.count).
     WEBHOOK_BAD_SIGNATURES = "webhook_bad_signatures"
+    # A failed payment that a later attempt on the same gateway order captured, found by the
+    # SLA job (its webhook was lost): applied to the order, or refunded if the order was gone.
+    PAYMENT_CAPTURED_AFTER_FAILURE = "payment_captured_after_failure"
     # The embedded database died repeatedly and was restarted by `make run`'s supervisor.
     DATABASE_RESTARTED = "database_restarted"
 
@@ -30,7 +34,8 @@ class Alert(Document):
     subject_id: str
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
-    # Set while unacknowledged, so there is at most one open alert per kind and subject.
+    # Set while unacknowledged, so there is at most one open alert per kind and subject
+    # (unique among strings: acknowledged alerts, key unset or null, never collide).
     open_key: str | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
@@ -40,7 +45,8 @@ class Alert(Document):
     class Settings:
         name = "alerts"
         indexes = [
-            IndexModel([("open_key", ASCENDING)], unique=True, sparse=True, name="one_open"),
+            IndexModel([("open_key", ASCENDING)], unique=True, **string_keyed("open_key"),
+                       name="one_open_per_subject"),
             IndexModel([("acknowledged_at", ASCENDING), ("created_at", DESCENDING),
                         ("_id", DESCENDING)], name="by_state"),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
@@ -48,3 +54,5 @@ class Alert(Document):
 
 
 DOCUMENTS: list[type] = [Alert]
+# Replaced indexes, dropped at start-up where they remain (the sparse one indexed nulls).
+RETIRED_INDEXES: dict[str, tuple[str, ...]] = {"alerts": ("one_open",)}

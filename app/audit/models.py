@@ -12,7 +12,10 @@ class AuditEntry(Document):
     """Written with the change it records; `seq`, `prev_hash` and `hash` are set once, later.
 
     Entries are inserted as raw documents without `seq` (`pending: true`), so that the
-    unique sparse index on `seq` only ever holds sequenced entries.
+    unique sparse index on `seq` only ever holds sequenced entries. It stays sparse, not
+    partial: a sparse index would still hold an explicit `seq: null`, but nothing writes one
+    (entries are never inserted through this model; the sequencer only sets an int), while
+    the listings' bare ranges on `seq` (`$lt` a cursor) could not use a partial index.
     """
 
     id: str

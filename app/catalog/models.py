@@ -135,6 +135,10 @@ class Inventory(Document):
                 name="by_dealer",
             ),
             IndexModel([("dealer_id", ASCENDING), ("available", ASCENDING)], name="low_stock"),
+            # Only products holding reservations, for the reservation reconciler.
+            IndexModel([("reserved_count", ASCENDING), ("updated_at", ASCENDING)],
+                       partialFilterExpression={"reserved_count": {"$gt": 0}},
+                       name="holding_reservations"),
         ]
 
 

@@ -5,6 +5,7 @@ Reads of products take the `Viewer` and return only what it may see: listed prod
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -293,6 +294,34 @@ async def restock(session: Session | None, product_id: str, quantity: int) -> bo
     result = await inventories().update_one(
         {"_id": product_id},
         {"$inc": {"quantity": quantity, "available": quantity},
+         "$set": {"updated_at": clock.utcnow()}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def reserved_untouched_since(
+    before: datetime, limit: int, after_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Inventory holding reserved units whose stock no write has touched since `before`, in
+    `_id` order after `after_id`: `_id`, `reserved_count`, `available`, `updated_at`."""
+    query: dict[str, Any] = {"reserved_count": {"$gt": 0}, "updated_at": {"$lte": before}}
+    if after_id is not None:
+        query["_id"] = {"$gt": after_id}
+    cursor = inventories().find(
+        query, {"reserved_count": 1, "available": 1, "updated_at": 1}
+    ).sort("_id", ASCENDING).limit(limit)
+    return await cursor.to_list()
+
+
+async def release_unheld(
+    session: Session, product_id: str, reserved: int, touched_at: datetime, units: int
+) -> bool:
+    """Release `units` reserved units only while the stock is exactly as read (`reserved`,
+    last touched at `touched_at`): any reservation, release or sale since then refuses it."""
+    result = await inventories().update_one(
+        {"_id": product_id, "reserved_count": reserved, "updated_at": touched_at},
+        {"$inc": {"available": units, "reserved_count": -units},
          "$set": {"updated_at": clock.utcnow()}},
         session=session,
     )

@@ -10,10 +10,13 @@ write; pass the caller's session so they join its transaction.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
+from app.audit import service as audit
 from app.catalog import repository
 from app.catalog.exceptions import StockNotReserved
-from app.core.database import Session
+from app.core.database import Session, transaction
+from app.core.permissions import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,48 @@ async def return_stock(session: Session | None, product_id: str, quantity: int) 
     """Sold units come back (a paid order was cancelled before shipping): quantity and
     available both rise by `quantity`."""
     await repository.restock(session, product_id, _units(quantity))
+
+
+@dataclass(frozen=True)
+class HeldStock:
+    """A product's reserved units as read, and when its stock was last written."""
+
+    product_id: str
+    reserved: int
+    available: int
+    touched_at: datetime
+
+
+async def reserved_untouched_since(
+    before: datetime, limit: int, after_id: str | None = None
+) -> list[HeldStock]:
+    """Products holding reserved units whose stock nothing has written since `before`."""
+    return [
+        HeldStock(doc["_id"], doc["reserved_count"], doc["available"], doc["updated_at"])
+        for doc in await repository.reserved_untouched_since(before, limit, after_id)
+    ]
+
+
+async def release_unheld(stock: HeldStock, units: int, held_by_orders: int) -> bool:
+    """Release `units` reserved units that no order holds, audited, only while the product's
+    stock is exactly as `stock` read it; False (nothing changed) otherwise."""
+
+    async def work(session: Session) -> bool:
+        if not await repository.release_unheld(
+            session, stock.product_id, stock.reserved, stock.touched_at, _units(units)
+        ):
+            return False
+        await audit.record(
+            session, actor=SYSTEM_ACTOR, action="inventory.reservations_reconciled",
+            subject_type="inventory", subject_id=stock.product_id,
+            reason="Reserved units that no live order holds were released",
+            changes={"reservedCount": {"from": stock.reserved, "to": stock.reserved - units},
+                     "available": {"from": stock.available, "to": stock.available + units}},
+            metadata={"released": units, "heldByOrders": held_by_orders},
+        )
+        return True
+
+    return await transaction(work)
 
 
 async def set_dealer_listing_visibility(

@@ -269,6 +269,30 @@ class EscrowSettings(Section):
         validation_alias="ESCROW_JOB_INTERVAL_SECONDS",
         description="How often the escrow, SLA and delivery jobs run",
     )
+    refund_reconcile_after_minutes: float = Field(
+        default=15,
+        validation_alias="REFUND_RECONCILE_AFTER_MINUTES",
+        description="Minutes a refund may stay pending at the gateway before the SLA job asks "
+        "the gateway for it (and again every as many minutes while it stays pending)",
+    )
+    payment_failed_reconcile_hours: float = Field(
+        default=24,
+        validation_alias="PAYMENT_FAILED_RECONCILE_HOURS",
+        description="Hours after its creation a failed payment is still checked at the gateway "
+        "for a later attempt that captured (Razorpay takes retries on an order until it is paid)",
+    )
+    reservation_reconcile_interval_seconds: float = Field(
+        default=300,
+        validation_alias="RESERVATION_RECONCILE_INTERVAL_SECONDS",
+        description="How often reserved stock is recounted from the orders holding it (and at "
+        "start-up); units no order holds are released",
+    )
+    reservation_reconcile_quiet_seconds: float = Field(
+        default=300,
+        validation_alias="RESERVATION_RECONCILE_QUIET_SECONDS",
+        description="A product's stock is recounted only when no reservation or release touched "
+        "it for this long: longer than any checkout takes from reserving to saving its order",
+    )
 
 
 DEFAULT_PAYOUT_ACCOUNT_KEY = "ZGV2LW9ubHktcGF5b3V0LWFjY291bnQta2V5LTMyYiE="  # dev/test only: published

@@ -10,6 +10,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ServerSelectionTimeoutError
 
+from app.core.indexes import drop_retired
+
 T = TypeVar("T")
 Session = AsyncClientSession
 PING_TIMEOUT_SECONDS = 2.0
@@ -22,7 +24,12 @@ class Database:
         self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
         self.db: AsyncDatabase = self.client[name]
 
-    async def init_documents(self, document_models: list[type]) -> None:
+    async def init_documents(
+        self, document_models: list[type], retired_indexes: dict[str, tuple[str, ...]] | None = None
+    ) -> None:
+        """Drop the indexes the models retired, then let Beanie create the declared ones."""
+        if retired_indexes:
+            await drop_retired(self.db, retired_indexes)
         await init_beanie(database=self.db, document_models=document_models)
 
     async def ping(self) -> bool:

@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from app.core import clock
 from app.core.ids import new_id
+from app.core.indexes import string_keyed
 
 
 class DisputeReason(StrEnum):
@@ -90,7 +91,8 @@ class Dispute(Document):
     reason: DisputeReason
     details: str
     status: DisputeStatus = DisputeStatus.OPEN
-    # The order id while the dispute is unresolved: one open dispute per order (unique index).
+    # The order id while the dispute is unresolved: one open dispute per order (unique among
+    # strings, so resolved disputes, with the key unset or null, never collide).
     open_key: str | None = None
     amount_in_dispute: int
     escrow_status_before: str
@@ -104,8 +106,8 @@ class Dispute(Document):
     class Settings:
         name = "disputes"
         indexes = [
-            IndexModel([("open_key", ASCENDING)], unique=True, sparse=True,
-                       name="one_open_per_order"),
+            IndexModel([("open_key", ASCENDING)], unique=True, **string_keyed("open_key"),
+                       name="one_unresolved_per_order"),
             IndexModel([("order_id", ASCENDING), ("created_at", DESCENDING),
                         ("_id", DESCENDING)], name="by_order"),
             IndexModel([("buyer_id", ASCENDING), ("created_at", DESCENDING),
@@ -119,3 +121,5 @@ class Dispute(Document):
 
 
 DOCUMENTS: list[type] = [Dispute]
+# Replaced indexes, dropped at start-up where they remain (the sparse one indexed nulls).
+RETIRED_INDEXES: dict[str, tuple[str, ...]] = {"disputes": ("one_open_per_order",)}

@@ -169,6 +169,9 @@ class Order(Document):
                 name="by_channel",
             ),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+            # The orders holding reserved stock of a product (the reservation reconciler).
+            IndexModel([("stock_state", ASCENDING), ("items.product_id", ASCENDING)],
+                       name="by_stock_state_product"),
         ]
 
 

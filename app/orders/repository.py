@@ -17,7 +17,14 @@ from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import Actor, Permission
 from app.core.policy import may_see, visibility_filter
-from app.orders.models import ORDER_OWNERS, Channel, Order, OrderStatus, StatusChange
+from app.orders.models import (
+    ORDER_OWNERS,
+    Channel,
+    Order,
+    OrderStatus,
+    StatusChange,
+    StockState,
+)
 
 READ_ALL = Permission.ORDERS_READ_ALL
 
@@ -87,6 +94,21 @@ async def due_for_expiry(now: datetime, limit: int) -> list[Order]:
         .limit(limit)
     )
     return [Order.model_validate(doc) for doc in await cursor.to_list()]
+
+
+async def reserved_units(product_ids: list[str]) -> dict[str, int]:
+    """Units of each product that orders holding a stock reservation hold."""
+    if not product_ids:
+        return {}
+    wanted = {"$in": product_ids}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"stock_state": StockState.RESERVED.value, "items.product_id": wanted}},
+        {"$unwind": "$items"},
+        {"$match": {"items.product_id": wanted}},
+        {"$group": {"_id": "$items.product_id", "units": {"$sum": "$items.quantity"}}},
+    ]
+    docs = await (await _collection().aggregate(pipeline)).to_list()
+    return {doc["_id"]: doc["units"] for doc in docs}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from app.core import clock
 from app.core.ids import new_id
+from app.core.indexes import string_keyed
 
 
 class PaymentStatus(StrEnum):
@@ -69,7 +70,8 @@ class Payment(Document):
     commission_breakdown: CommissionBreakdown
     gateway_order_id: str
     gateway_payment_id: str | None = None
-    # Set only while `created` (unique), so concurrent starts open one payment per payable.
+    # Set only while `created` (unique among strings: see app/core/indexes.py), so concurrent
+    # starts open one payment per payable.
     awaiting_capture_of: str | None = None
     amount_captured: int = 0
     amount_refunded: int = 0
@@ -83,6 +85,9 @@ class Payment(Document):
     release_approval: ReleaseApproval | None = None
     captured_at: datetime | None = None
     released_at: datetime | None = None
+    # When the SLA job last asked the gateway about this payment (a failed one may still be
+    # captured by a later attempt on its gateway order).
+    gateway_checked_at: datetime | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
@@ -91,8 +96,9 @@ class Payment(Document):
         name = "payments"
         indexes = [
             IndexModel([("gateway_order_id", ASCENDING)], unique=True, name="gateway_order"),
-            IndexModel([("awaiting_capture_of", ASCENDING)], unique=True, sparse=True,
-                       name="one_open_payment_per_payable"),
+            IndexModel([("awaiting_capture_of", ASCENDING)], unique=True,
+                       **string_keyed("awaiting_capture_of"),
+                       name="one_awaiting_capture_per_payable"),
             IndexModel([("payable_type", ASCENDING), ("payable_id", ASCENDING),
                         ("created_at", DESCENDING)], name="by_payable"),
             IndexModel([("payer_id", ASCENDING), ("created_at", DESCENDING),
@@ -132,6 +138,8 @@ class Refund(Document):
     gateway_refund_id: str | None = None
     failure_reason: str | None = None
     requested_by: str
+    # When the SLA job last asked the gateway about this refund (its webhook may be lost).
+    gateway_checked_at: datetime | None = None
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
 
@@ -162,3 +170,9 @@ class GatewayEvent(Document):
 
 
 DOCUMENTS: list[type] = [Payment, Refund, GatewayEvent]
+# Indexes replaced above, dropped at start-up from databases created before (the sparse ones
+# refused a second document holding null).
+RETIRED_INDEXES: dict[str, tuple[str, ...]] = {
+    "payments": ("one_open_payment_per_payable",),
+    "refunds": ("gateway_refund",),
+}

@@ -102,6 +102,27 @@ async def created_before(before: datetime, limit: int) -> list[Payment]:
     ).sort("created_at").limit(limit).to_list()
 
 
+def _unchecked_since(checked_before: datetime) -> dict[str, Any]:
+    return {"$or": [{"gateway_checked_at": None},
+                    {"gateway_checked_at": {"$lte": checked_before}}]}
+
+
+async def failed_to_recheck(
+    created_since: datetime, checked_before: datetime, limit: int
+) -> list[Payment]:
+    """Failed payments created since `created_since` and not asked about at the gateway since
+    `checked_before`, least recently asked first."""
+    return await Payment.find(
+        {"status": PaymentStatus.FAILED.value, "created_at": {"$gte": created_since},
+         **_unchecked_since(checked_before)}
+    ).sort("gateway_checked_at", "created_at").limit(limit).to_list()
+
+
+async def mark_payment_checked(payment_id: str, at: datetime) -> None:
+    """Remember when the gateway was last asked about the payment (no state changes)."""
+    await _payments().update_one({"_id": payment_id}, {"$set": {"gateway_checked_at": at}})
+
+
 async def holding_captured_before(before: datetime, limit: int) -> list[Payment]:
     return await Payment.find(
         {"escrow_status": {"$in": [s.value for s in HOLDING]}, "captured_at": {"$lte": before}}
@@ -234,6 +255,23 @@ async def in_flight_refund_amounts() -> dict[str, int]:
     ]
     cursor = await _refunds().aggregate(pipeline)
     return {row["_id"]: int(row["total"]) for row in await cursor.to_list()}
+
+
+async def pending_at_gateway_before(
+    created_before: datetime, checked_before: datetime, limit: int
+) -> list[Refund]:
+    """Refunds the gateway acknowledged (it gave an id) that are still pending here, created
+    before `created_before` and not asked about since `checked_before`; least recently asked
+    first."""
+    return await Refund.find(
+        {"status": RefundStatus.PENDING.value, "created_at": {"$lte": created_before},
+         "gateway_refund_id": {"$gt": ""}, **_unchecked_since(checked_before)}
+    ).sort("gateway_checked_at", "created_at").limit(limit).to_list()
+
+
+async def mark_refund_checked(refund_id: str, at: datetime) -> None:
+    """Remember when the gateway was last asked about the refund (no state changes)."""
+    await _refunds().update_one({"_id": refund_id}, {"$set": {"gateway_checked_at": at}})
 
 
 async def update_pending_refund(

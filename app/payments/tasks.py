@@ -10,7 +10,7 @@ from app.core.errors import IllegalTransition
 from app.core.jobs import PeriodicJob
 from app.core.permissions import SYSTEM_ACTOR
 from app.dealers import service as dealers_service
-from app.payments import refunds, repository
+from app.payments import reconcile, refunds, repository
 from app.payments import service as payments
 from app.payments.exceptions import GatewayRefused, ReleaseNeedsAnotherApprover
 from app.payments.models import Payment
@@ -24,7 +24,10 @@ REFUND_BATCH = 50
 
 async def enforce_payment_slas() -> bool:
     """Reconcile payments `created` for too long (a missed webhook is applied) and alert on
-    those still stuck; escalate escrow held past its SLA."""
+    those still stuck; ask the gateway about refunds pending too long and failed payments a
+    later attempt may have captured (reconcile.py); escalate escrow held past its SLA."""
+    await reconcile.reconcile_pending_refunds()
+    await reconcile.reconcile_failed_payments()
     now = clock.utcnow()
     config = settings().escrow
     stuck_before = now - timedelta(minutes=config.payment_stuck_after_minutes)
