@@ -28,6 +28,7 @@ from app.core.ratelimit import RateLimiter, enforce_rate_limit
 from app.core.schemas import Envelope, ok
 from app.dealers import service as dealers_service
 from app.dealers.router import router as dealers_router
+from app.disputes import resolution as dispute_resolution
 from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
 from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
@@ -172,6 +173,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     orders_service.register_cancellation_hook(refund_when_order_cancelled)
     payments_service.register_event_handler("payout", payouts_service.apply_provider_event)
     orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
+    payments_service.register_release_hook(dispute_resolution.complete_after_release)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
     if config.cors_origins:

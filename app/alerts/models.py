@@ -18,6 +18,8 @@ class AlertKind(StrEnum):
     CAPTURE_AMOUNT_MISMATCH = "capture_amount_mismatch"
     # Escrow due for auto-release whose dealer is suspended or blocked: an admin decides.
     ESCROW_DEALER_STOPPED = "escrow_dealer_stopped"
+    # Escrow due for auto-release above the two-approver threshold: finance admins release it.
+    RELEASE_AWAITS_APPROVAL = "release_awaits_approval"
     # Webhooks whose signature did not verify, counted per window (details.count).
     WEBHOOK_BAD_SIGNATURES = "webhook_bad_signatures"
     # A failed payment that a later attempt on the same gateway order captured, found by the

@@ -295,6 +295,25 @@ class EscrowSettings(Section):
     )
 
 
+class OrderSettings(Section):
+    """Limits on unpaid orders: how long their stock stays reserved, how many a buyer holds."""
+
+    reservation_max_minutes: int = Field(
+        default=45,
+        ge=1,
+        validation_alias="ORDER_RESERVATION_MAX_MINUTES",
+        description="Minutes after an order's creation beyond which its stock reservation is "
+        "never extended (asking to pay again does not extend it past this)",
+    )
+    max_unpaid_per_customer: int = Field(
+        default=5,
+        ge=1,
+        validation_alias="MAX_UNPAID_ORDERS_PER_CUSTOMER",
+        description="Unpaid orders a customer may hold at once; one more is refused (422, "
+        "ruleFlag TOO_MANY_UNPAID_ORDERS)",
+    )
+
+
 DEFAULT_PAYOUT_ACCOUNT_KEY = "ZGV2LW9ubHktcGF5b3V0LWFjY291bnQta2V5LTMyYiE="  # dev/test only: published
 DEFAULT_RAZORPAYX_ACCOUNT_NUMBER = "7878780080316316"  # RazorpayX's documentation sample
 RAZORPAYX_API = "https://api.razorpay.com"
@@ -476,6 +495,7 @@ class Settings(Section):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     escrow: EscrowSettings = Field(default_factory=EscrowSettings)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
 

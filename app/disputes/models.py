@@ -72,6 +72,10 @@ class ResolutionRecord(BaseModel):
     held_at_decision: int
     refund_amount: int  # what the buyer gets back
     release_amount: int  # what goes to the dealer (before commission)
+    # Decided before delivery: an ops override (the release is early, the order is closed).
+    override: bool = False
+    # The escrow was released before the dispute: settled by a refund after release only.
+    after_release: bool = False
     refund_attempt: int = 1
     refund_id: str | None = None
     refunded_amount: int = 0

@@ -71,6 +71,14 @@ async def open_dispute_id(order_id: str, session: Session | None = None) -> str 
     return doc["_id"] if doc else None
 
 
+async def resolved_dispute_id(order_id: str) -> str | None:
+    """The id of a dispute of this order that was resolved already, if any."""
+    doc = await _collection().find_one(
+        {"order_id": order_id, "status": DisputeStatus.RESOLVED.value}, {"_id": 1}
+    )
+    return doc["_id"] if doc else None
+
+
 async def push_note(session: Session, dispute_id: str, note: DisputeNote, max_notes: int,
                     now: datetime) -> bool:
     """Add a note to an unresolved dispute holding fewer than `max_notes`."""

@@ -24,8 +24,13 @@ from app.disputes.models import (
 )
 from app.disputes.schemas import DisputeAdminUpdate
 from app.disputes.service import DisputeView, get, get_visible, history, refuse_resolved
+from app.orders import service as orders_service
+from app.orders.models import OrderStatus
 from app.payments import service as payments_service
-from app.payments.models import EscrowStatus, Payment, RefundStatus
+from app.payments.models import CommissionBreakdown, EscrowStatus, RefundStatus
+
+# Orders whose delivery happened: a dispute decided on them is no override.
+DELIVERED = frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED})
 
 
 def _amounts(data: DisputeAdminUpdate, held: int) -> tuple[int, int]:
@@ -88,17 +93,28 @@ def _being_resolved(dispute: Dispute) -> IllegalDisputeTransition:
 async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> Dispute:
     assert data.resolution is not None and data.note is not None
     payment = await payments_service.get_payment(dispute.payment_id)
-    if payment.escrow_status is not EscrowStatus.DISPUTED:
+    after_release = dispute.escrow_status_before == EscrowStatus.RELEASED.value
+    expected = EscrowStatus.RELEASED if after_release else EscrowStatus.DISPUTED
+    if payment.escrow_status is not expected:
         raise IllegalDisputeTransition(
-            f"The escrow is {payment.escrow_status.value}, not frozen for this dispute",
+            f"The escrow is {payment.escrow_status.value}, not "
+            f"{'released' if after_release else 'frozen for this dispute'}",
             {"escrowStatus": payment.escrow_status.value},
         )
-    held = payments_service.held_amount(payment)
-    refund, release = _amounts(data, held)
+    if after_release:
+        # The dealer has the money: the buyer's share comes back by a refund after release,
+        # and "release to the dealer" moves nothing more.
+        held = payment.amount_captured - payment.amount_refunded
+        refund, release = _amounts(data, held)[0], 0
+    else:
+        held = payments_service.held_amount(payment)
+        refund, release = _amounts(data, held)
+    order = await orders_service.get_order(dispute.order_id)
     record = ResolutionRecord(
         resolution=data.resolution, note=data.note, decided_by=actor.id, decided_at=clock.utcnow(),
         requested_buyer_amount=data.buyer_amount, held_at_decision=held,
-        refund_amount=refund, release_amount=release,
+        override=not after_release and order.status not in DELIVERED,
+        after_release=after_release, refund_amount=refund, release_amount=release,
         refund_id=_refund_id(dispute.id, 1) if refund else None,
     )
 
@@ -111,11 +127,12 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
             return False
         await audit.record(
             session, actor=actor, action="dispute.resolution_started", subject_type="dispute",
-            subject_id=dispute.id, reason=data.note,
+            subject_id=dispute.id, reason=data.note, override=record.override,
             changes={"status": {"from": DisputeStatus.OPEN, "to": DisputeStatus.RESOLVING}},
             metadata={"resolution": data.resolution.value, "held": held,
                       "refundAmount": refund, "releaseAmount": release,
-                      "paymentId": dispute.payment_id},
+                      "paymentId": dispute.payment_id, "orderStatus": order.status.value,
+                      "afterRelease": after_release},
         )
         return True
 
@@ -134,8 +151,10 @@ async def _carry_out(actor: Actor, dispute: Dispute) -> Dispute:
     assert record is not None
     if record.refund_amount > 0:
         dispute = await _refund_step(actor, dispute)
-    if record.release_amount > 0:
-        await _release_step(actor, dispute)
+    if record.release_amount > 0 and not await _release_step(actor, dispute):
+        # Above the approval threshold the decision is the first approval: the dispute stays
+        # resolving until a finance admin releases (PATCH /api/payments/{id}/release).
+        return await get(dispute.id)
     return await _complete(actor, dispute)
 
 
@@ -179,12 +198,13 @@ async def _next_refund_attempt(actor: Actor, dispute: Dispute) -> Dispute:
     return await get(dispute.id)
 
 
-async def _release_step(actor: Actor, dispute: Dispute) -> Payment:
+async def _release_step(actor: Actor, dispute: Dispute) -> bool:
+    """Release the dealer's part; False while it awaits a second (finance) approval."""
     record = dispute.resolution
     assert record is not None
     payment = await payments_service.get_payment(dispute.payment_id)
     if payment.escrow_status is EscrowStatus.RELEASED:
-        return payment
+        return True
     held = payments_service.held_amount(payment)
     if held != record.release_amount:
         raise IllegalDisputeTransition(
@@ -193,13 +213,14 @@ async def _release_step(actor: Actor, dispute: Dispute) -> Payment:
              "escrowStatus": payment.escrow_status.value},
         )
     try:
-        outcome = await payments_service.release(actor, payment.id, reason=record.note, resolution=True)
+        outcome = await payments_service.release(actor, payment.id, reason=record.note,
+                                                 dispute_id=dispute.id)
     except IllegalTransition:
         payment = await payments_service.get_payment(dispute.payment_id)
         if payment.escrow_status is EscrowStatus.RELEASED:
-            return payment
+            return True
         raise
-    return outcome.payment
+    return outcome.executed
 
 
 async def _complete(actor: Actor, dispute: Dispute) -> Dispute:
@@ -208,6 +229,32 @@ async def _complete(actor: Actor, dispute: Dispute) -> Dispute:
     payment = await payments_service.get_payment(dispute.payment_id)
     released = payment.amount_released if record.release_amount else 0
     split = payment.commission_breakdown if released else None
+    await transaction(lambda session: _finish(session, actor, dispute, released, split))
+    return await get(dispute.id)
+
+
+async def complete_after_release(
+    session: Session, actor: Actor, released: payments_service.DisputeReleased
+) -> None:
+    """Payments' release hook, in the transaction that releases a disputed escrow: the
+    dispute being resolved is resolved with it (whoever released: the resolving admin, or
+    the finance admin whose approval completed a release above the threshold)."""
+    dispute_id = await repository.open_dispute_id(released.payable_id, session=session)
+    dispute = await repository.get(dispute_id, session) if dispute_id else None
+    if (dispute is None or dispute.status is not DisputeStatus.RESOLVING
+            or dispute.payment_id != released.payment_id):
+        return
+    await _finish(session, actor, dispute, released.amount, released.split)
+
+
+async def _finish(
+    session: Session, actor: Actor, dispute: Dispute, released: int,
+    split: CommissionBreakdown | None,
+) -> None:
+    """resolving → resolved with what moved, audited; an order not yet delivered is closed
+    (completed, as the deciding admin's override). Nothing when already resolved."""
+    record = dispute.resolution
+    assert record is not None
     outcome = {
         "refunded_amount": record.refund_amount,
         "released_amount": released,
@@ -215,25 +262,22 @@ async def _complete(actor: Actor, dispute: Dispute) -> Dispute:
         "commission": split.commission if split else None,
         "platform_share": split.platform_share if split else None,
     }
-
-    async def work(session: Session) -> None:
-        completed = await repository.complete(
-            session, dispute.id, outcome,
-            history(DisputeStatus.RESOLVING, DisputeAction.COMPLETE, actor), clock.utcnow(),
-        )
-        if not completed:
-            return  # another attempt finished it meanwhile
-        await audit.record(
-            session, actor=actor, action="dispute.resolved", subject_type="dispute",
-            subject_id=dispute.id, reason=record.note,
-            changes={"status": {"from": DisputeStatus.RESOLVING, "to": DisputeStatus.RESOLVED}},
-            metadata={"resolution": record.resolution.value, "decidedBy": record.decided_by,
-                      "buyerAmount": record.refund_amount, "refundId": record.refund_id,
-                      "releasedAmount": released, "dealerShare": outcome["dealer_share"],
-                      "commission": outcome["commission"],
-                      "platformShare": outcome["platform_share"],
-                      "paymentId": dispute.payment_id, "orderId": dispute.order_id},
-        )
-
-    await transaction(work)
-    return await get(dispute.id)
+    completed = await repository.complete(
+        session, dispute.id, outcome,
+        history(DisputeStatus.RESOLVING, DisputeAction.COMPLETE, actor), clock.utcnow(),
+    )
+    if not completed:
+        return  # another attempt finished it meanwhile
+    await audit.record(
+        session, actor=actor, action="dispute.resolved", subject_type="dispute",
+        subject_id=dispute.id, reason=record.note, override=record.override,
+        changes={"status": {"from": DisputeStatus.RESOLVING, "to": DisputeStatus.RESOLVED}},
+        metadata={"resolution": record.resolution.value, "decidedBy": record.decided_by,
+                  "buyerAmount": record.refund_amount, "refundId": record.refund_id,
+                  "releasedAmount": released, "dealerShare": outcome["dealer_share"],
+                  "commission": outcome["commission"],
+                  "platformShare": outcome["platform_share"],
+                  "paymentId": dispute.payment_id, "orderId": dispute.order_id,
+                  "afterRelease": record.after_release},
+    )
+    await orders_service.close_after_dispute(session, dispute.order_id, actor, record.note)

@@ -79,14 +79,25 @@ async def list_disputes(
     return ok(_page(views, next_cursor, actor))
 
 
+AWAITS_APPROVAL = ("Decision recorded as the first approval; the release above the approval "
+                   "threshold completes when a finance admin releases the payment")
+
+
 @router.patch("/api/admin/disputes/{disputeId}", tags=["Admin"],
-              response_model=Envelope[DisputeRead], responses=responses(404, 409, 422))
+              response_model=Envelope[DisputeRead],
+              responses={**responses(404, 409, 422),
+                         202: {"description": "Release above the approval threshold: the "
+                                              "decision is its first approval; a finance "
+                                              "admin's PATCH /api/payments/{id}/release "
+                                              "completes it"}})
 async def update_dispute(
     dispute_id: DisputeId, body: DisputeAdminUpdate, actor: DisputeManager,
     key: OptionalIdemKey = None,
 ) -> Any:
     """Add an admin note `{note}`, or resolve `{resolution, buyerAmount?, note}` (ops; needs
-    an Idempotency-Key): refund_buyer, release_to_dealer or split."""
+    an Idempotency-Key): refund_buyer, release_to_dealer or split. Decided before delivery
+    it is an override that closes the order; on an escrow released already, the buyer's part
+    is a refund after release."""
     if not body.resolves:
         assert body.note is not None
 
@@ -102,6 +113,8 @@ async def update_dispute(
 
     async def work() -> tuple[int, Envelope[DisputeRead]]:
         view = await resolution.resolve(actor, dispute_id, body)
+        if view.dispute.status is DisputeStatus.RESOLVING:
+            return 202, ok(_read(view, actor), AWAITS_APPROVAL)
         return 200, ok(_read(view, actor), "Dispute resolved")
 
     return await run_once(f"disputes.resolve:{actor.id}:{dispute_id}", key, body, work)

@@ -5,9 +5,12 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from pymongo.errors import DuplicateKeyError
+
 from app.audit import service as audit
 from app.catalog import service as catalog_service
 from app.core import clock
+from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
@@ -41,10 +44,11 @@ VERIFIED = "verified"
 async def place_order(actor: Actor, data: OrderCreate, dry_run: bool = False) -> OrderView | Quote:
     """Price and check the basket; unless `dry_run`, reserve its stock and save the order."""
     demands = pricing.aggregate((line.product_id, line.quantity) for line in data.items)
-    rules, products, buyer = await asyncio.gather(
+    rules, products, buyer, unpaid = await asyncio.gather(
         platform_rules_service.get_pricing_rules(),
         catalog_service.get_products([demand.product_id for demand in demands]),
         _buyer(actor.id, Channel.B2B if actor.buyer_type == Channel.B2B.value else Channel.B2C),
+        repo.unpaid_slots(actor.id),
     )
     _check_quantities(data, demands, rules.max_line_quantity)
     dealer_ids = pricing.dealer_ids_of(demands, products)
@@ -52,11 +56,17 @@ async def place_order(actor: Actor, data: OrderCreate, dry_run: bool = False) ->
     quote = pricing.quote(
         demands, products, dealer, dealers_service.is_selling(dealer), rules, buyer
     )
+    limits = settings().orders
+    free_slots = [slot for slot in range(limits.max_unpaid_per_customer) if slot not in unpaid]
+    if not free_slots:
+        quote.violations.append(_too_many_unpaid(limits.max_unpaid_per_customer))
     if quote.blocked:
         raise _blocked(quote)
     if dry_run:
         return quote
-    order = await _reserve_and_save(actor, _new_order(actor, data, quote, rules.reservation_minutes), quote)
+    minutes = min(rules.reservation_minutes, limits.reservation_max_minutes)
+    order = await _reserve_and_save(actor, _new_order(actor, data, quote, minutes), quote,
+                                    free_slots)
     return OrderView(order, allowed_actions(order.status, {Party.BUYER}))
 
 
@@ -68,6 +78,13 @@ async def _buyer(user_id: str, channel: Channel) -> Buyer:
         if business is not None and business.verification == VERIFIED:
             gstin = business.gstin
     return Buyer(user_id, channel, gstin)
+
+
+def _too_many_unpaid(limit: int) -> Violation:
+    return Violation(
+        RuleFlag.TOO_MANY_UNPAID_ORDERS,
+        f"You already have {limit} unpaid order(s): pay or cancel one before placing another",
+    )
 
 
 def _check_quantities(data: OrderCreate, demands: list[Demand], cap: int) -> None:
@@ -125,8 +142,12 @@ def _new_order(actor: Actor, data: OrderCreate, quote: Quote, reservation_minute
     )
 
 
-async def _reserve_and_save(actor: Actor, order: Order, quote: Quote) -> Order:
-    """Reserve every line atomically, then save the order; undo the reservations on failure.
+async def _reserve_and_save(
+    actor: Actor, order: Order, quote: Quote, free_slots: list[int]
+) -> Order:
+    """Reserve every line atomically, then save the order in one of the buyer's free unpaid
+    places (a unique index, so concurrent checkouts cannot exceed the limit); undo the
+    reservations on failure.
 
     Each reservation is its own conditional update rather than part of the order's
     transaction: many checkouts of one popular product would otherwise conflict and retry
@@ -156,7 +177,17 @@ async def _reserve_and_save(actor: Actor, order: Order, quote: Quote) -> Order:
                 },
             )
 
-        await transaction(save)
+        for slot in free_slots:
+            order.unpaid_slot = slot
+            try:
+                await transaction(save)
+                break
+            except DuplicateKeyError:
+                if await repo.get_visible(SYSTEM_ACTOR, order.id) is not None:
+                    break  # our own commit, whose acknowledgement was lost, then retried
+        else:
+            quote.violations.append(_too_many_unpaid(settings().orders.max_unpaid_per_customer))
+            raise _blocked(quote)
     except BaseException:
         if reserved:
             await asyncio.shield(_release_unsaved(order.id, reserved))

@@ -12,7 +12,7 @@ from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
 from app.orders import repository as repo
 from app.orders.exceptions import IllegalOrderTransition, OrderActionForbidden, OrderInputInvalid
-from app.orders.models import Order, OrderAction, Party, StatusChange, StockState
+from app.orders.models import Order, OrderAction, OrderStatus, Party, StatusChange, StockState
 from app.orders.parties import OrderView, parties
 from app.orders.queries import visible_order
 from app.orders.schemas import OrderStatusIn
@@ -43,7 +43,7 @@ async def change_status(actor: Actor, order_id: str, data: OrderStatusIn) -> Ord
         lambda session: apply_move(session, actor, order, action, move, party, data.reason, changes)
     )
     if updated is None:
-        raise await _changed_meanwhile(order.id, held)
+        raise await changed_meanwhile(order.id, held)
     return OrderView(updated, allowed_actions(updated.status, held))
 
 
@@ -81,7 +81,7 @@ def _details(action: OrderAction, move: Move, party: Party, data: OrderStatusIn)
     return {}
 
 
-async def _changed_meanwhile(order_id: str, held: frozenset[Party]) -> IllegalOrderTransition:
+async def changed_meanwhile(order_id: str, held: frozenset[Party]) -> IllegalOrderTransition:
     # The caller was allowed to see the order a moment ago: read it back as the system.
     fresh = await repo.get_visible(SYSTEM_ACTOR, order_id)
     status = fresh.status if fresh else None
@@ -105,7 +105,7 @@ async def system_move(
         )
     updated = await apply_move(session, actor, order, action, move, Party.SYSTEM, None, changes)
     if updated is None:
-        raise await _changed_meanwhile(order.id, frozenset({Party.SYSTEM}))
+        raise await changed_meanwhile(order.id, frozenset({Party.SYSTEM}))
     return updated
 
 
@@ -119,13 +119,18 @@ async def apply_move(
     reason: str | None,
     changes: dict[str, Any],
     extra_filter: dict[str, Any] | None = None,
+    *,
+    hooks: bool = True,
 ) -> Order | None:
     """One transition: conditional on the order's status and version, with its stock and audit.
 
     Returns None (having changed nothing) when the order moved on since it was read.
+    `hooks=False` skips the cancellation hooks (a cancellation the money already settled).
     """
     stock_after = STOCK_EFFECTS.get((action, order.stock_state), order.stock_state)
     override = party is Party.ADMIN
+    if order.status is OrderStatus.PENDING_PAYMENT and move.target is not order.status:
+        changes = {**changes, "unpaid_slot": None}  # frees the buyer's unpaid-order place
     entry = StatusChange(
         from_status=order.status, to_status=move.target, action=action, by=actor.id,
         role=party, reason=reason, override=override, at=clock.utcnow(),
@@ -138,7 +143,7 @@ async def apply_move(
     if updated is None:
         return None
     await _move_stock(session, order, stock_after)
-    if action is OrderAction.CANCEL and order.payment_id:
+    if hooks and action is OrderAction.CANCEL and order.payment_id:
         for hook in _cancellation_hooks:
             await hook(session, updated)
     recorded: dict[str, Any] = {"status": {"from": order.status, "to": move.target}}

@@ -32,6 +32,8 @@ class OrderAction(StrEnum):
     COMPLETE = "complete"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    # A dispute resolved before delivery closes the order (an ops override, never a PATCH).
+    RESOLVE = "resolve"
 
 
 class Channel(StrEnum):
@@ -111,6 +113,9 @@ class Order(Document):
     status: OrderStatus = OrderStatus.PENDING_PAYMENT
     stock_state: StockState = StockState.RESERVED
     reservation_expires_at: datetime | None = None
+    # While the order awaits payment: which of the buyer's MAX_UNPAID_ORDERS_PER_CUSTOMER
+    # places it takes (a unique index over the buyer's unpaid orders enforces the limit).
+    unpaid_slot: int | None = None
     payment_id: str | None = None
     carrier: str | None = None
     tracking_number: str | None = None
@@ -172,6 +177,11 @@ class Order(Document):
             # The orders holding reserved stock of a product (the reservation reconciler).
             IndexModel([("stock_state", ASCENDING), ("items.product_id", ASCENDING)],
                        name="by_stock_state_product"),
+            IndexModel(
+                [("buyer_id", ASCENDING), ("unpaid_slot", ASCENDING)], unique=True,
+                partialFilterExpression={"unpaid_slot": {"$type": "int"}},
+                name="one_unpaid_order_per_slot",
+            ),
         ]
 
 

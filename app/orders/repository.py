@@ -79,6 +79,14 @@ async def extend_reservation(session: Session | None, order_id: str, until: date
     return Order.model_validate(doc) if doc else None
 
 
+async def unpaid_slots(buyer_id: str) -> set[int]:
+    """The places among MAX_UNPAID_ORDERS_PER_CUSTOMER the buyer's unpaid orders hold."""
+    cursor = _collection().find(
+        {"buyer_id": buyer_id, "unpaid_slot": {"$type": "int"}}, {"unpaid_slot": 1}
+    )
+    return {int(doc["unpaid_slot"]) for doc in await cursor.to_list()}
+
+
 async def shipped_before(cutoff: datetime, limit: int) -> list[Order]:
     cursor = _collection().find(
         {"status": OrderStatus.SHIPPED.value, "shipped_at": {"$lt": cutoff}}

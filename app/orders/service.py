@@ -1,24 +1,30 @@
 """What other domains call on orders: `get_order`, `validate_for_payment`,
-`extend_reservation`, `mark_paid`, `mark_completed` and `register_cancellation_hook`.
+`extend_reservation`, `mark_paid`, `mark_completed`, `cancel_after_full_refund`,
+`close_after_dispute` and `register_cancellation_hook`.
 
 Checkout lives in `checkout.py`, status actions in `lifecycle.py`, reads for callers in
 `queries.py` and the background jobs in `tasks.py`.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.audit import service as audit
+from app.core import clock
+from app.core.config import settings
 from app.core.database import Session
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.orders import repository as repo
 from app.orders.checkout import revalidate
 from app.orders.exceptions import IllegalOrderTransition, OrderActionForbidden, OrderNotFound
-from app.orders.lifecycle import register_cancellation_hook, system_move
+from app.orders.lifecycle import apply_move, changed_meanwhile, register_cancellation_hook, system_move
 from app.orders.models import Order, OrderAction, OrderStatus, Party
 from app.orders.parties import parties
 from app.orders.queries import visible_order
+from app.orders.transitions import TRANSITIONS
 
 __all__ = [
+    "cancel_after_full_refund",
+    "close_after_dispute",
     "extend_reservation",
     "get_order",
     "mark_completed",
@@ -45,6 +51,13 @@ async def validate_for_payment(actor: Actor, order_id: str) -> Order:
     order = await visible_order(actor, order_id)
     if Party.BUYER not in parties(actor, order):
         raise OrderActionForbidden("Only the buyer can pay for an order")
+    expires_at = order.reservation_expires_at
+    if expires_at is not None and expires_at <= clock.utcnow():
+        raise IllegalOrderTransition(
+            "The order's stock reservation ran out; place the order again",
+            {"status": order.status.value, "reservationExpiresAt": expires_at.isoformat(),
+             "allowedActions": []},
+        )
     await revalidate(actor, order)
     return order
 
@@ -70,10 +83,12 @@ async def mark_completed(session: Session, order_id: str, actor: Actor = SYSTEM_
 async def extend_reservation(
     session: Session, order_id: str, until: datetime, actor: Actor = SYSTEM_ACTOR
 ) -> Order:
-    """Keep a pending order's stock reserved until at least `until` (409 unless pending)."""
-    updated = await repo.extend_reservation(session, order_id, until)
+    """Keep a pending order's stock reserved until at least `until` (409 unless pending),
+    never past ORDER_RESERVATION_MAX_MINUTES after the order was placed."""
+    order = await _order(order_id, session)
+    limit = order.created_at + timedelta(minutes=settings().orders.reservation_max_minutes)
+    updated = await repo.extend_reservation(session, order_id, min(until, limit))
     if updated is None:
-        order = await _order(order_id, session)
         raise IllegalOrderTransition(
             f"The reservation of a {order.status.value} order cannot be extended",
             {"status": order.status.value, "allowedActions": []},
@@ -83,4 +98,42 @@ async def extend_reservation(
         subject_id=order_id,
         changes={"reservationExpiresAt": {"to": updated.reservation_expires_at}},
     )
+    return updated
+
+
+FULL_REFUND_REASON = "Refunded in full before shipping"
+
+
+async def cancel_after_full_refund(session: Session, order_id: str) -> Order | None:
+    """In the refund's transaction: a paid order refunded in full before shipping is cancelled
+    and its stock goes back on the shelf; None (nothing changed) once it has shipped or ended.
+
+    The cancellation hooks do not run: the refund that calls this already moved the money."""
+    order = await _order(order_id, session)
+    if order.status not in (OrderStatus.PAID, OrderStatus.PACKED):
+        return None
+    move = TRANSITIONS[(order.status, OrderAction.CANCEL)]
+    updated = await apply_move(
+        session, SYSTEM_ACTOR, order, OrderAction.CANCEL, move, Party.SYSTEM,
+        FULL_REFUND_REASON, {"cancel_reason": FULL_REFUND_REASON}, hooks=False,
+    )
+    if updated is None:
+        raise await changed_meanwhile(order.id, frozenset({Party.SYSTEM}))
+    return updated
+
+
+async def close_after_dispute(
+    session: Session, order_id: str, actor: Actor, reason: str
+) -> Order | None:
+    """In the transaction that resolves a dispute: an order not yet delivered is completed as
+    the deciding admin's override (with the resolution note as its reason); None when the
+    order was delivered, completed or cancelled already (nothing to close)."""
+    order = await _order(order_id, session)
+    move = TRANSITIONS.get((order.status, OrderAction.RESOLVE))
+    if move is None:
+        return None
+    updated = await apply_move(session, actor, order, OrderAction.RESOLVE, move, Party.ADMIN,
+                               reason, {})
+    if updated is None:
+        raise await changed_meanwhile(order.id, frozenset({Party.SYSTEM}))
     return updated

@@ -19,8 +19,14 @@ class Move:
         return party in self.reason_from or party is Party.ADMIN
 
 
-_BEFORE_SHIPPING = (S.PENDING_PAYMENT, S.PAID, S.PACKED)
 _CANCEL = Move(S.CANCELLED, frozenset({P.BUYER, P.DEALER, P.ADMIN}), frozenset({P.DEALER}))
+# A paid order refunded in full before shipping is cancelled by the system (its stock goes
+# back on the shelf); the refund already moved the money.
+_CANCEL_PAID = Move(S.CANCELLED, frozenset({P.BUYER, P.DEALER, P.ADMIN, P.SYSTEM}),
+                    frozenset({P.DEALER}))
+# The disputes domain closes an order whose dispute was resolved before delivery; the
+# deciding admin's override is recorded on it (`order.resolve`, override: true).
+_RESOLVE = Move(S.COMPLETED, frozenset({P.SYSTEM}))
 
 TRANSITIONS: dict[tuple[OrderStatus, OrderAction], Move] = {
     (S.PENDING_PAYMENT, A.PAY): Move(S.PAID, frozenset({P.SYSTEM})),
@@ -29,7 +35,10 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderAction], Move] = {
     (S.PACKED, A.SHIP): Move(S.SHIPPED, frozenset({P.DEALER})),
     (S.SHIPPED, A.DELIVER): Move(S.DELIVERED, frozenset({P.BUYER, P.ADMIN, P.SYSTEM})),
     (S.DELIVERED, A.COMPLETE): Move(S.COMPLETED, frozenset({P.SYSTEM})),
-    **{(status, A.CANCEL): _CANCEL for status in _BEFORE_SHIPPING},
+    (S.PENDING_PAYMENT, A.CANCEL): _CANCEL,
+    (S.PAID, A.CANCEL): _CANCEL_PAID,
+    (S.PACKED, A.CANCEL): _CANCEL_PAID,
+    **{(status, A.RESOLVE): _RESOLVE for status in (S.PAID, S.PACKED, S.SHIPPED)},
 }
 
 # What each move does to the order's stock in the catalogue: reserved → committed (sold) on

@@ -52,6 +52,10 @@ class ReleaseApproval(BaseModel):
 
     requested_by: str
     requested_at: datetime
+    # Set when the first approval is a dispute's resolution (release_to_dealer above the
+    # threshold): a finance admin's release of the disputed escrow completes it.
+    dispute_id: str | None = None
+    reason: str | None = None
 
 
 class Payment(Document):

@@ -45,6 +45,9 @@ class Payable(Protocol):
 
     async def mark_completed(self, session: Session, payable_id: str) -> None: ...
 
+    async def on_refunded(self, session: Session, payable_id: str, fully_refunded: bool) -> None:
+        ...
+
 
 class OrderPayable:
     kind = PayableType.ORDER
@@ -75,6 +78,12 @@ class OrderPayable:
 
     async def mark_completed(self, session: Session, payable_id: str) -> None:
         await orders_service.mark_completed(session, payable_id)
+
+    async def on_refunded(self, session: Session, payable_id: str, fully_refunded: bool) -> None:
+        """In the refund's transaction: a full refund before shipping cancels the order and
+        puts its stock back; a partial one leaves it to be shipped."""
+        if fully_refunded:
+            await orders_service.cancel_after_full_refund(session, payable_id)
 
 
 PAYABLES: dict[PayableType, Payable] = {PayableType.ORDER: OrderPayable()}

@@ -16,6 +16,7 @@ from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payments.models import EscrowStatus, Payment, Refund, RefundStatus
 from app.payments.outcomes import record_gateway_refund, reverse_refund, set_refund_statuses
+from app.payments.payables import payable_of
 from app.payments.transitions import REFUNDABLE_ESCROW, REFUNDABLE_PAYMENT
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ async def reserve_refund(
         split = {"dealerPart": taken.dealer_part, "platformPart": taken.platform_part,
                  "receivablePart": taken.receivable_part}
     await set_refund_statuses(session, updated)
+    await payable_of(payment.payable_type).on_refunded(
+        session, payment.payable_id, updated["amount_refunded"] >= updated["amount_captured"])
     await ledger.post(
         session, key=f"refund:{record.id}", kind="refund", actor=actor, transfers=transfers,
         payment_id=payment.id, recipient_id=payment.payee_id, memo=record.reason,

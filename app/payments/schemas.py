@@ -42,6 +42,8 @@ class ManualHoldRead(APIModel):
 class ReleaseApprovalRead(APIModel):
     requested_by: ShownActor = Field(description="The first approver's id, for admins only")
     requested_at: datetime
+    dispute_id: str | None = Field(
+        default=None, description="The dispute whose resolution is the first approval")
 
 
 class PaymentRead(APIModel):

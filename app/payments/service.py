@@ -42,7 +42,9 @@ from app.payments.ledger import service as ledger
 from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus
 from app.payments.payables import payable_of
 from app.payments.refunds import refund as refund
+from app.payments.release import DisputeReleased as DisputeReleased
 from app.payments.release import ReleaseOutcome as ReleaseOutcome
+from app.payments.release import register_release_hook as register_release_hook
 from app.payments.release import release as release
 from app.payments.transitions import CAPTURABLE
 from app.payments.transitions import held_amount as held_amount

@@ -65,6 +65,15 @@ async def release_due_payments(limit: int = RELEASE_BATCH) -> int:
             outcome = await release(SYSTEM_ACTOR, payment.id)
         except (IllegalTransition, ReleaseNeedsAnotherApprover):
             continue
+        if not outcome.executed:
+            # Above the threshold the job never approves: two finance admins must release it.
+            await alerts.raise_alert(
+                AlertKind.RELEASE_AWAITS_APPROVAL, "payment", payment.id,
+                f"Escrow of {payment.id} is due for release but needs two finance approvals",
+                {"amount": payments.held_amount(payment), "orderId": payment.payable_id,
+                 "firstApprover": payment.release_approval.requested_by
+                 if payment.release_approval else None},
+            )
         released += outcome.executed
     return released
 
