@@ -77,10 +77,15 @@ async def checkpoint_job(config: Settings) -> bool:
     return False
 
 
+SEQUENCER_LEASE_SECONDS = 10.0
+
+
 def jobs(config: Settings) -> list[PeriodicJob]:
     return [
+        # A short lease: when the process holding it dies, another takes the chain over
+        # within seconds instead of leaving entries unsequenced for the default 30 s.
         PeriodicJob("audit-sequencer", sequence_job, interval=SEQUENCE_INTERVAL_SECONDS,
-                    wake=audit_service.entries_written),
+                    wake=audit_service.entries_written, lease_ttl=SEQUENCER_LEASE_SECONDS),
         PeriodicJob("audit-checkpoint", functools.partial(checkpoint_job, config),
                     interval=config.audit.checkpoint_interval_seconds),
     ]

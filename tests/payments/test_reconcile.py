@@ -108,7 +108,9 @@ async def test_a_refund_still_pending_at_the_gateway_stays_pending(pay: Payments
     record = await Refund.get(refund["id"])
     assert record.status is RefundStatus.PENDING and record.gateway_checked_at is not None
     assert (await Payment.get(purchase.payment["id"])).refunds_in_flight == 1
-    assert await balance(accounts.REFUNDS) == REFUND
+    # Still in flight: the money waits in the payment's in-flight account, not in refunds.
+    assert await balance(accounts.refund_in_flight(purchase.payment["id"])) == REFUND
+    assert await balance(accounts.REFUNDS) == 0
     await pay.ledger_is_valid()
 
 
