@@ -10,11 +10,12 @@ from asgi_lifespan import LifespanManager
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.core import clock
+from app.core import clock, database
 from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLimitSettings, Settings
 from app.core.embedded import EmbeddedMongo
 from app.main import create_app
 from app.payments.gateway import RazorpayGateway
+from tests.commands import CommandCounter
 from tests.helpers import ADMIN_EMAIL, ADMIN_PASSWORD, Api
 from tests.live import LiveServer, WebhookReceiver, receiving_webhooks, running_live
 from tests.payments.factories import Payments
@@ -106,6 +107,16 @@ async def pay(live_server: LiveServer) -> AsyncIterator[Payments]:
     """The payments API of the live server, spoken by buyers, dealers and admins."""
     async with httpx.AsyncClient(base_url=live_server.base_url, timeout=60) as http:
         yield Payments(live_server, Api(http))
+
+
+@pytest.fixture
+def commands() -> Iterator[CommandCounter]:
+    """The database commands of each request (tests/commands.py); request it before the app's
+    fixtures (`api`, `client`, `live_server`, `pay`) so the app's client reports to it."""
+    counter = CommandCounter()
+    database.add_command_listener(counter)
+    yield counter
+    database.remove_command_listener(counter)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Who is calling: bearer-token authentication and permission checks as typed dependencies."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,12 +12,21 @@ from app.core.errors import Forbidden, Unauthenticated
 from app.core.permissions import REFUSED_ACCOUNT_STATUSES, AccountStatus, Actor, Permission
 from app.core.security import DEVICE_ID_HEADER, decode_access_token, parse_device_id
 from app.users import service as users_service
+from app.users.models import User
 
 bearer = HTTPBearer(auto_error=False, description="Paste the accessToken from /api/auth/login")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def _actor_from(credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
+@dataclass(frozen=True)
+class SignedIn:
+    """The caller: its actor and its account as read for this request."""
+
+    actor: Actor
+    account: User
+
+
+async def _signed_in(credentials: HTTPAuthorizationCredentials | None) -> SignedIn | None:
     if credentials is None:
         return None
     claims = decode_access_token(
@@ -25,32 +35,44 @@ async def _actor_from(credentials: HTTPAuthorizationCredentials | None) -> Actor
     if claims is None:
         raise Unauthenticated("Invalid or expired access token")
     # The account is read on every request so that a suspension, or the end of the token's
-    # sign-in session, takes effect at once, even while the access token is still valid.
+    # sign-in session, takes effect at once, even while the access token is still valid. It
+    # is the request's only read of the caller: the account carries its status, profile ids
+    # and live session ids, and routes about the account itself reuse it (CurrentAccount).
     user = await users_service.get_account(claims.sub)
     if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
         raise Unauthenticated("This account is not active")
     if claims.sid not in user.session_ids:
         raise SessionEnded
-    return users_service.actor_of(user, claims.sid)
+    return SignedIn(users_service.actor_of(user, claims.sid), user)
 
 
 async def current_actor(request: Request, credentials: Credentials) -> Actor:
-    actor = await _actor_from(credentials)
-    if actor is None:
+    signed_in = await _signed_in(credentials)
+    if signed_in is None:
         raise Unauthenticated
-    request.state.actor = actor
-    return actor
+    request.state.actor, request.state.account = signed_in.actor, signed_in.account
+    return signed_in.actor
 
 
 async def optional_actor(request: Request, credentials: Credentials) -> Actor | None:
     """The caller if signed in, None for anonymous callers (public routes)."""
-    actor = await _actor_from(credentials)
+    signed_in = await _signed_in(credentials)
+    actor = signed_in.actor if signed_in else None
     request.state.actor = actor
     return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+async def current_account(request: Request, actor: CurrentActor) -> User:
+    """The signed-in account as the auth check read it (routes about the account itself)."""
+    account: User = request.state.account
+    return account
+
+
+CurrentAccount = Annotated[User, Depends(current_account)]
 
 
 def require(*permissions: Permission) -> Any:

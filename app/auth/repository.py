@@ -1,5 +1,6 @@
 """Every query on sign-in throttles (one document per (email, IP) pair and per IP)."""
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -23,32 +24,26 @@ async def take_check(key: str, max_failures: int, now: datetime, expires_at: dat
     has run out, one probe at a time); False if none is free now."""
     room = {"used": {"$lt": max_failures}, "blocked_until": None}
     probe = {"blocked_until": {"$lte": now}, "checking": 0}
-    for _ in range(2):
-        taken = await _throttles().update_one(
-            {"_id": key, "$or": [room, probe]},
-            {"$inc": {"used": 1, "checking": 1}, "$set": {"expires_at": expires_at}},
-        )
-        if taken.modified_count == 1:
-            return True
-        # No upsert on the conditional update: on the embedded server, concurrent
-        # conditional upserts of one key lost increments (measured: 20 concurrent sign-ins
-        # left `checking` at 2). Create the pair apart, then take again.
-        if not await _ensure(key, expires_at):
-            return False
-    return False
+    take = ({"_id": key, "$or": [room, probe]},
+            {"$inc": {"used": 1, "checking": 1}, "$set": {"expires_at": expires_at}})
+    if (await _throttles().update_one(*take)).modified_count == 1:
+        return True
+    # No upsert on the conditional update: on the embedded server, concurrent conditional
+    # upserts of one key lost increments (measured: 20 concurrent sign-ins left `checking`
+    # at 2). Make sure the pair exists, whoever creates it, and take again: a sign-in that
+    # loses the race to create it counts in the pair just created, never as refused.
+    await _ensure(key, expires_at)
+    return (await _throttles().update_one(*take)).modified_count == 1
 
 
-async def _ensure(key: str, expires_at: datetime) -> bool:
-    """Create the key's document if missing; True if this call created it."""
-    try:
-        result = await _throttles().update_one(
+async def _ensure(key: str, expires_at: datetime) -> None:
+    """Create the key's document if missing (a concurrent creator wins silently)."""
+    with contextlib.suppress(DuplicateKeyError):
+        await _throttles().update_one(
             {"_id": key},
             {"$setOnInsert": {"failures": 0, "checking": 0, "used": 0, "expires_at": expires_at}},
             upsert=True,
         )
-    except DuplicateKeyError:
-        return False
-    return result.upserted_id is not None
 
 
 async def give_back_check(key: str) -> dict[str, Any] | None:
@@ -79,11 +74,16 @@ async def check_failed(key: str, expires_at: datetime) -> int:
 
 async def count_failure(key: str, expires_at: datetime) -> int:
     """One more wrong password from an IP; its failures now."""
-    after = await _throttles().find_one_and_update(
-        {"_id": key}, {"$inc": {"failures": 1}, "$set": {"expires_at": expires_at}},
-        upsert=True, return_document=ReturnDocument.AFTER,
-    )
-    return int(after["failures"])
+    count = ({"_id": key}, {"$inc": {"failures": 1}, "$set": {"expires_at": expires_at}})
+    after = await _throttles().find_one_and_update(*count, return_document=ReturnDocument.AFTER)
+    if after is None:
+        # Created apart, as in take_check: concurrent upserting find_one_and_update calls of
+        # one new key answered None on the embedded server (a 500 in a burst of failures).
+        await _ensure(key, expires_at)
+        after = await _throttles().find_one_and_update(
+            *count, return_document=ReturnDocument.AFTER
+        )
+    return int(after["failures"]) if after else 1
 
 
 async def block(key: str, failures: int, until: datetime, expires_at: datetime) -> None:

@@ -1,6 +1,8 @@
 """Sign-in: throttled password check, session-bound access tokens, rotating refresh-token
 families (one per sign-in session), sign-out."""
 
+import asyncio
+
 from app.audit import service as audit
 from app.auth import throttle
 from app.auth.exceptions import AccountDisabled, InvalidCredentials, InvalidRefreshToken
@@ -22,14 +24,11 @@ NEW_DEVICE_KIND = "new_device_signin"
 
 async def login(email: str, password: str, device_id: str | None) -> tuple[User, str, str]:
     """Check the password (throttled per email+IP and per IP) and start a new sign-in session."""
-    attempt = await throttle.begin(email)
-    user = await users_service.get_by_email(email)
-    if not await verify_password(password, user.password_hash if user else None):
-        failure = await throttle.failed(attempt)
-        await _record_failure(email, user, failure)
-        raise InvalidCredentials
-    assert user is not None
-    await throttle.succeeded(attempt)
+    # The check and its throttle bookkeeping run to their end even if the request is
+    # cancelled meanwhile (client gone, server stopping): a check torn in the middle would
+    # hold a unit of the pair's budget until the pair is forgotten, and enough of them would
+    # refuse the owner's correct password.
+    user = await asyncio.shield(_checked_password(email, password))
     if user.status in REFUSED_ACCOUNT_STATUSES:
         raise AccountDisabled
 
@@ -53,6 +52,23 @@ async def login(email: str, password: str, device_id: str | None) -> tuple[User,
     if attached.new_device:
         await _notify_new_device(user, session_id)
     return user, _access_token(user, session_id), refresh
+
+
+async def _checked_password(email: str, password: str) -> User:
+    """The account if `password` is its password (throttled); InvalidCredentials otherwise."""
+    attempt = await throttle.begin(email)
+    try:
+        user = await users_service.get_by_email(email)
+        correct = await verify_password(password, user.password_hash if user else None)
+    except Exception:
+        await throttle.abandoned(attempt)
+        raise
+    if not correct or user is None:
+        failure = await throttle.failed(attempt)
+        await _record_failure(email, user, failure)
+        raise InvalidCredentials
+    await throttle.succeeded(attempt)
+    return user
 
 
 async def _notify_new_device(user: User, session_id: str) -> None:

@@ -103,6 +103,12 @@ async def succeeded(attempt: Attempt) -> None:
         await repository.forget_failures(attempt.pair_key, int(pair["failures"]))
 
 
+async def abandoned(attempt: Attempt) -> None:
+    """The check never ended (an error, or the request was cancelled mid-check): give it
+    back, so that failing requests cannot use up the pair's budget and lock its owner out."""
+    await repository.give_back_check(attempt.pair_key)
+
+
 async def failed(attempt: Attempt) -> Failure:
     """A wrong password: count it on the pair and the IP, throttling either at its limit."""
     auth, now = settings().auth, clock.utcnow()

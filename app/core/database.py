@@ -1,11 +1,11 @@
 """MongoDB connection, Beanie initialisation and the transaction helper."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import pymongo
 from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ServerSelectionTimeoutError
@@ -17,11 +17,30 @@ Session = AsyncClientSession
 PING_TIMEOUT_SECONDS = 2.0
 
 
+# Command listeners given to every client created from now on (tests count the commands of
+# each request with one). None by default: monitoring costs CPU on every command.
+_command_listeners: list[monitoring.CommandListener] = []
+
+
+def add_command_listener(listener: monitoring.CommandListener) -> None:
+    """Hear every command of the database clients created after this call."""
+    _command_listeners.append(listener)
+
+
+def remove_command_listener(listener: monitoring.CommandListener) -> None:
+    if listener in _command_listeners:
+        _command_listeners.remove(listener)
+
+
 class Database:
     """The process's client and database; one per app instance."""
 
-    def __init__(self, url: str, name: str) -> None:
-        self.client: AsyncMongoClient = AsyncMongoClient(url, tz_aware=True)
+    def __init__(
+        self, url: str, name: str, event_listeners: Sequence[monitoring.CommandListener] = ()
+    ) -> None:
+        self.client: AsyncMongoClient = AsyncMongoClient(
+            url, tz_aware=True, event_listeners=[*_command_listeners, *event_listeners]
+        )
         self.db: AsyncDatabase = self.client[name]
 
     async def init_documents(

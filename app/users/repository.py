@@ -23,7 +23,14 @@ def _users():  # type: ignore[no-untyped-def]
 
 
 async def get_account(user_id: str) -> User | None:
-    return await User.get(user_id)
+    """The account by id (one `find` by `_id`: the caller is resolved with it per request)."""
+    return _account(await _users().find_one({"_id": user_id}))
+
+
+def _account(doc: dict[str, Any] | None) -> User | None:
+    # A plain find rather than Beanie's `User.get`, which sends a projection of every field
+    # that the embedded server evaluates on each read, and costs the API CPU besides.
+    return User.model_validate(doc) if doc else None
 
 
 async def get_by_email(email: str) -> User | None:
@@ -34,7 +41,7 @@ async def get_visible(actor: Actor, user_id: str) -> User | None:
     """The account if `actor` may see it, else None (as if it did not exist)."""
     if not may_see(actor, Owners(buyer_id=user_id), Permission.USERS_READ):
         return None
-    return await User.get(user_id)
+    return _account(await _users().find_one({"_id": user_id}))
 
 
 async def list_visible(

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.auth.dependencies import CurrentActor, require
+from app.auth.dependencies import CurrentAccount, CurrentActor, require
 from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import AccountStatus, Permission, Role
@@ -26,9 +26,9 @@ UserManager = require(Permission.USERS_MANAGE)
 
 
 @router.get("/api/users/me")
-async def me(actor: CurrentActor) -> Envelope[UserRead]:
+async def me(account: CurrentAccount) -> Envelope[UserRead]:
     """The signed-in account's own profile."""
-    return ok(UserRead.model_validate(await service.get_visible(actor, actor.id)))
+    return ok(UserRead.model_validate(account))
 
 
 @router.post("/api/users/me/password", responses=responses(422))

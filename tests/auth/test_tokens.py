@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from app.core.config import DEFAULT_JWT_SECRET
-from tests.helpers import Api, assert_error
+from tests.helpers import Api, assert_error, eventually
 
 
 async def refresh(client, token: str):
@@ -111,6 +111,30 @@ async def test_expired_token_is_401(api: Api, client):
     response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
 
     assert_error(response, 401)
+
+
+async def test_an_accepted_token_is_refused_once_it_expires(api: Api, client, mongo_db):
+    # The server keeps tokens it has verified (no second signature check per request): one
+    # it accepted must still be refused from its `exp` on.
+    account = await api.customer()
+    claims = jwt.decode(account.token, DEFAULT_JWT_SECRET, algorithms=["HS256"])
+    short = jwt.encode(
+        {**claims, "jti": "short-lived", "exp": datetime.now(UTC) + timedelta(seconds=2)},
+        DEFAULT_JWT_SECRET, algorithm="HS256",
+    )
+    headers = {"Authorization": f"Bearer {short}"}
+    assert (await client.get("/api/users/me", headers=headers)).status_code == 200
+
+    refused = await eventually(
+        lambda: client.get("/api/users/me", headers=headers),
+        lambda response: response.status_code != 200, timeout=10,
+    )
+
+    assert assert_error(refused, 401)["message"] == "Invalid or expired access token"
+    # The session itself is untouched: the account's own token still works.
+    assert (await client.get("/api/users/me", headers=account.headers)).status_code == 200
+    user = await mongo_db.users.find_one({"_id": account.id})
+    assert claims["sid"] in user["session_ids"]
 
 
 async def test_token_signed_with_another_key_or_no_algorithm_is_401(api: Api, client):
