@@ -50,11 +50,16 @@ def sku_key(sku: str) -> str:
     return sku.strip().casefold()
 
 
+def query_terms(q: str) -> list[str]:
+    """The distinct words of a search query (at most MAX_QUERY_WORDS), each a token prefix."""
+    return list(dict.fromkeys(words(q)))[:MAX_QUERY_WORDS]
+
+
 def query_clauses(q: str | None) -> list[dict[str, Any]]:
     """Every word of `q` must prefix some token of the product (AND of anchored regexes)."""
     if q is None:
         return []
-    terms = list(dict.fromkeys(words(q)))[:MAX_QUERY_WORDS]
+    terms = query_terms(q)
     if not terms:  # a query with nothing searchable in it matches nothing
         return [{"search_tokens": {"$in": []}}]
     return [{"search_tokens": {"$regex": "^" + re.escape(term)}} for term in terms]
