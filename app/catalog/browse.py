@@ -1,6 +1,7 @@
 """Reading the catalogue: one product, browsing listed products, a dealer's products."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -17,6 +18,7 @@ from app.core.permissions import Actor
 from app.dealers import service as dealers_service
 
 MAX_STOCK_BATCH = 400  # ids per stock read while filling an in-stock page
+MAX_SHARED_IDS = 1_000  # ids in one stock read shared by concurrent requests
 BUILD_CHUNK = 500  # products turned into read-model entries between yields to the loop
 
 
@@ -49,13 +51,11 @@ async def browse(
     snapshot = await model.ready()
     for attempt in range(2):
         if filters.in_stock:
-            found, stock, version = await _in_stock_page(snapshot, filters, price_field, after,
-                                                         page.limit)
+            found, stock, version = await _in_stock_page(model, snapshot, filters, price_field,
+                                                         after, page.limit)
         else:
             found = snapshot.page(filters, price_field, after, page.limit)
-            stock, version = await repository.stock_and_version(
-                [item.id for item in found[: page.limit]]
-            )
+            stock, version = await model.stock([item.id for item in found[: page.limit]])
         if version <= snapshot.version or attempt == 1:
             break
         snapshot = await model.caught_up(version)
@@ -88,7 +88,8 @@ def _after(cursor: str | None, sort: ProductSort) -> Key | None:
 
 
 async def _in_stock_page(
-    snapshot: Snapshot, filters: BrowseFilters, price_field: str, after: Key | None, limit: int
+    model: "ReadModel", snapshot: Snapshot, filters: BrowseFilters, price_field: str,
+    after: Key | None, limit: int,
 ) -> tuple[list[Listed], dict[str, int], int]:
     """Up to `limit + 1` matches that have stock: candidates in growing batches, each batch's
     stock read by id, until the page is full or the candidates run out."""
@@ -101,7 +102,7 @@ async def _in_stock_page(
         chunk = list(islice(candidates, batch))
         if not chunk and version is not None:
             break
-        available, seen = await repository.stock_and_version([item.id for item in chunk])
+        available, seen = await model.stock([item.id for item in chunk])
         if version is None:
             version = seen
             if version > snapshot.version:  # the caller catches up and asks again
@@ -127,6 +128,7 @@ class ReadModel:
         self.database = database
         self.snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
+        self.stock = StockReads(repository.stock_and_version)
 
     async def ready(self) -> Snapshot:
         """The current snapshot; the first call loads every listed product."""
@@ -166,6 +168,51 @@ class ReadModel:
             return False
         await self.caught_up(version)
         return True
+
+
+class StockReads:
+    """Stock of listed ids and the catalogue version, read for concurrent requests together.
+
+    A request never gets a result read before it asked: when no read is running, its read
+    starts at once (alone: one command, no added wait); when one is running, it waits for
+    it to end and then shares the NEXT read with every request that arrived meanwhile (the
+    union of their ids, up to MAX_SHARED_IDS). So each answer is as fresh as a read of its
+    own, and under load one command serves many requests instead of one each.
+    """
+
+    def __init__(self, read: Callable[[list[str]], Awaitable[tuple[dict[str, int], int]]]):
+        self._read = read
+        self._waiting: list[tuple[list[str], asyncio.Future[tuple[dict[str, int], int]]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def __call__(self, product_ids: list[str]) -> tuple[dict[str, int], int]:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((product_ids, future))
+        if self._running is None:
+            self._running = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, ids = [], {}
+                while self._waiting and (not batch or len(ids) + len(self._waiting[0][0])
+                                         <= MAX_SHARED_IDS):
+                    wanted, future = self._waiting.pop(0)
+                    batch.append(future)
+                    ids.update(dict.fromkeys(wanted))
+                try:
+                    stock, version = await self._read(list(ids))
+                except Exception as exc:  # each waiting request fails as its own read would
+                    for future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for future in batch:
+                    if not future.done():
+                        future.set_result((stock, version))
+        finally:
+            self._running = None
 
 
 async def _entries(docs: list[dict], keep_none: bool = False) -> list:

@@ -4,6 +4,7 @@ prices follow the caller's channel; paging walks the whole catalogue exactly onc
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -202,8 +203,8 @@ async def test_cursor_paging_returns_every_listed_product_once_in_order(api: Api
                                      json={"status": "paused", "reason": "Under review"}))
     listed = [p for p in made if p["id"] != hidden]
 
-    newest = [p["id"] for p in sorted(listed, key=lambda p: (p["createdAt"], p["id"]),
-                                      reverse=True)]
+    newest = [p["id"] for p in sorted(
+        listed, key=lambda p: (datetime.fromisoformat(p["createdAt"]), p["id"]), reverse=True)]
     by_b2c = [p["id"] for p in sorted(listed, key=lambda p: (p["b2cPrice"], p["id"]))]
     by_b2b = [p["id"] for p in sorted(listed, key=lambda p: (p["b2bPrice"], p["id"]))]
     assert await _walk(client, {}) == newest
