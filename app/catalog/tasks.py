@@ -19,7 +19,8 @@ REFRESH_SECONDS = 1.0
 async def warm_read_model() -> None:
     """At start-up: create the version document if needed and load the read model."""
     await repository.ensure_catalog_state()
-    await browse.read_model().ready()
+    snapshot = await browse.read_model().ready()
+    browse.settle_heap(len(snapshot), collect=True)
 
 
 async def _refresh_forever(interval: float) -> None:
