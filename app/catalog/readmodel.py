@@ -72,7 +72,7 @@ def order_of(sort: ProductSort, price_field: str) -> tuple[str, bool]:
 
 
 def matcher(filters: BrowseFilters, price_field: str) -> Callable[[Listed], bool]:
-    """The browse filters as one predicate (what repository.page_listed asked the database)."""
+    """The browse filters as one predicate over a listed product."""
     tests: list[Callable[[Listed], bool]] = []
     if filters.category is not None:
         category = filters.category.value

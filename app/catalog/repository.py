@@ -8,11 +8,10 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from app.catalog import search
 from app.catalog.access import Viewer
 from app.catalog.models import (
     CATALOG_STATE_ID,
@@ -23,7 +22,6 @@ from app.catalog.models import (
     ProductStatus,
     ProductWithStock,
 )
-from app.catalog.schemas import BrowseFilters, ProductSort
 from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, decode_cursor, encode_cursor, paginate
@@ -224,40 +222,6 @@ async def _with_stock(pipeline: list[dict[str, Any]]) -> list[ProductWithStock]:
 
 
 NEWEST = SortOrder("newest", "created_at", DESCENDING)
-
-
-def price_order(field: str, descending: bool) -> SortOrder:
-    name = "-price" if descending else "price"
-    return SortOrder(name, field, DESCENDING if descending else ASCENDING)
-
-
-async def page_listed(
-    viewer: Viewer, filters: BrowseFilters, page: PageRequest
-) -> tuple[list[ProductWithStock], str | None]:
-    """Listed products matching `filters`; prices filter and sort on the viewer's channel."""
-    query = listed_query()
-    if filters.category:
-        query["category"] = filters.category.value
-    if filters.brand:
-        query["brand_key"] = search.normalise(filters.brand)
-    if filters.model:
-        query["model_keys"] = search.normalise(filters.model)
-    if filters.dealer_id:
-        query["dealer_id"] = filters.dealer_id
-    price_range: dict[str, int] = {}
-    if filters.min_price is not None:
-        price_range["$gte"] = filters.min_price
-    if filters.max_price is not None:
-        price_range.update(at_most(filters.max_price))
-    if price_range:
-        query[viewer.price_field] = price_range
-    if clauses := search.query_clauses(filters.q):
-        query["$and"] = clauses
-    if filters.sort is ProductSort.NEWEST:
-        order = NEWEST
-    else:
-        order = price_order(viewer.price_field, filters.sort is ProductSort.PRICE_DESC)
-    return await page_products(query, order, page, filters.in_stock)
 
 
 async def page_dealer_products(
