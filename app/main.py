@@ -16,6 +16,7 @@ from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.catalog import service as catalog_service
+from app.catalog import tasks as catalog_tasks
 from app.catalog.router import router as catalog_router
 from app.core.config import Settings, get_settings, use_settings
 from app.core.database import Database, get_database, set_database
@@ -144,14 +145,17 @@ def create_fastapi(config: Settings) -> FastAPI:
         set_database(database)
         await database.init_documents(DOCUMENT_MODELS, RETIRED_INDEXES)
         await _bootstrap_admin(config)
+        await catalog_tasks.warm_read_model()
         app.state.rate_limiter = RateLimiter(config.rate_limits, config.redis_url, _audit_ip_block)
         jobs = _jobs(config)
         if config.background_tasks_enabled:
             jobs.start()
         app.state.jobs = jobs
+        refresher = catalog_tasks.start_refresher() if config.background_tasks_enabled else None
         try:
             yield
         finally:
+            await catalog_tasks.stop_refresher(refresher)
             await jobs.stop()
             await database.close()
             set_database(None)

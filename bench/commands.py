@@ -75,6 +75,7 @@ import aiohttp  # noqa: E402
 
 from app.audit import tasks as audit_tasks  # noqa: E402
 from app.core.config import AuthSettings, DatabaseSettings, RateLimitSettings, Settings  # noqa: E402
+from app.core.database import get_database  # noqa: E402
 from app.core.embedded import EmbeddedMongo  # noqa: E402
 from app.payments.gateway import SANDBOX_PATH  # noqa: E402
 from bench import seed  # noqa: E402
@@ -182,7 +183,7 @@ async def main(products: int) -> None:
         async with running_live(config) as live, aiohttp.ClientSession() as http:
             base = live.base_url
             seeded = await seed.accounts(http, base)
-            await seed.insert_products(seeded, 0, products - 1)
+            await seed.insert_products(get_database(), seeded, 0, products - 1)
             await seed.api_product(http, base, seeded)
             await seed.orders(http, base, seeded, count=50)
             while await audit_tasks.sequence_pending():

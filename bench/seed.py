@@ -10,10 +10,11 @@ from typing import Any
 import aiohttp
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.catalog import repository as catalog_repository
 from app.catalog.listing import _listing_keys
-from app.catalog.models import Inventory, PriceChange, Product, stored_now
+from app.catalog.models import CatalogState, Inventory, PriceChange, Product, stored_now
 from app.catalog.search import sku_key
-from app.core.database import Database
+from app.core.database import Database, Session
 from bench.load import send
 from bench.procs import ADMIN_EMAIL, ADMIN_PASSWORD, DB_NAME
 from tests.catalog.factories import product_body
@@ -140,16 +141,27 @@ def _documents(dealers: list[tuple[Account, str]], start: int, count: int,
     return products, inventories
 
 
-async def insert_products(seeded: Seeded, start: int, count: int, stock: int = STOCK,
-                          batch: int = 500) -> list[str]:
+async def insert_products(database: Database, seeded: Seeded, start: int, count: int,
+                          stock: int = STOCK, batch: int = 500) -> list[str]:
     """Insert `count` products (and their inventory) through the app's Beanie documents, which
-    must be initialised on the database; numbered from `start` (titles and SKUs are unique)."""
+    must be initialised on the database; numbered from `start` (titles and SKUs are unique).
+
+    As `listing.create_product` does, each batch takes the next catalogue version and stamps
+    its products with it in one transaction, so the API's browse read model fetches them."""
     ids: list[str] = []
     for offset in range(0, count, batch):
         size = min(batch, count - offset)
         products, inventories = _documents(seeded.dealers, start + offset, size, stock)
-        await Product.insert_many(products)
-        await Inventory.insert_many(inventories)
+
+        async def work(session: Session, products: list[Product] = products,
+                       inventories: list[Inventory] = inventories) -> None:
+            version = await catalog_repository.bump_catalog_version(session)
+            for product in products:
+                product.catalog_version = version
+            await Product.insert_many(products, session=session)
+            await Inventory.insert_many(inventories, session=session)
+
+        await database.transaction(work)
         ids.extend(product.id for product in products)
     if stock == STOCK:
         seeded.product_ids.extend(ids)
@@ -177,14 +189,14 @@ class Catalogue:
         self.serial = 0  # numbers titles and SKUs, so every listing is unique
 
     async def __aenter__(self) -> "Catalogue":
-        await self.database.init_documents([Product, Inventory])
+        await self.database.init_documents([Product, Inventory, CatalogState])
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.database.close()
 
     async def insert(self, seeded: Seeded, count: int, stock: int = STOCK) -> list[str]:
-        ids = await insert_products(seeded, self.serial, count, stock)
+        ids = await insert_products(self.database, seeded, self.serial, count, stock)
         self.serial += count
         return ids
 

@@ -4,6 +4,7 @@ The caller's dealer profile comes from `actor.dealer_id` (resolved once per requ
 ownership from the one viewer policy (`app.core.policy`); nothing is looked up here.
 """
 
+import json
 from dataclasses import dataclass
 
 from app.catalog.models import Product, ProductStatus, ProductWithStock
@@ -60,6 +61,12 @@ def present(viewer: Viewer, item: ProductWithStock, with_history: bool = True) -
     """The product as `viewer` may see it: trade prices and internals only when allowed."""
     product = item.product
     trade, manages = viewer.sees_trade_prices(product), viewer.manages(product)
+    return _read(product, item.available, trade, manages, with_history)
+
+
+def _read(
+    product: Product, available: int, trade: bool, manages: bool, with_history: bool
+) -> ProductRead:
     return ProductRead(
         id=product.id, dealer_id=product.dealer_id, sku=product.sku, title=product.title,
         brand=product.brand, category=product.category,
@@ -67,10 +74,45 @@ def present(viewer: Viewer, item: ProductWithStock, with_history: bool = True) -
         b2c_price=product.b2c_price, mrp=product.mrp,
         b2b_price=product.b2b_price if trade else None,
         min_b2b_quantity=product.min_b2b_quantity if trade else None,
-        status=product.status, available=item.available, in_stock=item.available > 0,
+        status=product.status, available=available, in_stock=available > 0,
         pause_reason=product.pause_reason if manages else None,
         price_history=[PriceChangeRead.model_validate(change) for change in product.price_history]
         if manages and with_history else None,
         version=product.version if manages else None,
         created_at=product.created_at, updated_at=product.updated_at,
+    )
+
+
+# --- a listed product as browse sends it (pre-rendered per kind of caller) -------------
+
+PUBLIC_VIEW, TRADE_VIEW, MANAGER_VIEW = 0, 1, 2
+_STOCK_KEYS = ("available", "inStock")
+
+
+def view_for(viewer: Viewer, dealer_id: str) -> int:
+    """Which pre-rendered view of a listed product `viewer` gets; the same rules as `present`:
+    the dealer itself and admins everything, B2B buyers trade prices, everyone else neither."""
+    if viewer.manages_dealer(dealer_id):
+        return MANAGER_VIEW
+    return TRADE_VIEW if viewer.is_b2b_buyer else PUBLIC_VIEW
+
+
+def listed_views(product: Product) -> tuple[bytes, bytes, bytes]:
+    """The JSON of a listed product for each view (indexed by PUBLIC/TRADE/MANAGER_VIEW),
+    each without its stock keys and closing brace: `listed_json` appends the live stock."""
+    views = []
+    for trade, manages in ((False, False), (True, False), (True, True)):
+        data = _read(product, 0, trade, manages, with_history=False).model_dump(
+            mode="json", by_alias=True
+        )
+        for key in _STOCK_KEYS:
+            data.pop(key)
+        views.append(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()[:-1])
+    return views[0], views[1], views[2]
+
+
+def listed_json(view: bytes, available: int) -> bytes:
+    """A pre-rendered view completed with the product's live stock."""
+    return b'%s,"available":%d,"inStock":%s}' % (
+        view, available, b"true" if available > 0 else b"false"
     )

@@ -74,7 +74,7 @@ async def create_product(actor: Actor, data: ProductCreate) -> ProductRead:
     # The dealer may have been suspended between the check and the insert: its
     # hide-everything update would then have missed this product.
     if not dealers_service.is_selling(await dealers_service.get_dealer(dealer.id)):
-        await repository.set_dealer_listed(None, dealer.id, False)
+        await transaction(lambda session: repository.set_dealer_listed(session, dealer.id, False))
         product.dealer_listed = False
     return present(Viewer(actor), ProductWithStock(product, data.stock))
 

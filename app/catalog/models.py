@@ -13,6 +13,7 @@ from app.core.ids import new_id
 from app.platform_rules.categories import ProductCategory
 
 PRICE_HISTORY_KEPT = 100
+CATALOG_STATE_ID = "catalog"
 # The uniqueness keys leave the unique indexes when a product is archived (`$unset`),
 # so a dealer can list the same SKU or part again after archiving the old listing.
 _WHILE_KEYED = {"partialFilterExpression": {"sku_key": {"$exists": True}}}
@@ -67,6 +68,9 @@ class Product(Document):
     search_tokens: list[str] = Field(default_factory=list)
     price_history: list[PriceChange] = Field(default_factory=list)
     version: int = 1
+    # The catalogue version of the product's last change that can alter a listing (see
+    # CatalogState): browse read models fetch the products stamped after the version they hold.
+    catalog_version: int = 0
     created_at: datetime = Field(default_factory=stored_now)
     updated_at: datetime = Field(default_factory=stored_now)
 
@@ -108,7 +112,22 @@ class Product(Document):
                  ("created_at", DESCENDING), ("_id", DESCENDING)],
                 name="by_dealer",
             ),
+            IndexModel([("catalog_version", ASCENDING)], name="by_catalog_version"),
         ]
+
+
+class CatalogState(Document):
+    """The catalogue version: one document, `$inc`-ed in the transaction of every change that
+    can alter a listing (create, edit, price, status, archive, dealer visibility), which also
+    stamps the changed products with the new value. Transactions that bump it write-conflict,
+    so versions commit in order: once a reader sees version v, every product stamped <= v is
+    committed and readable."""
+
+    id: str = CATALOG_STATE_ID
+    version: int = 0
+
+    class Settings:
+        name = "catalog_state"
 
 
 class Inventory(Document):
@@ -150,4 +169,4 @@ class ProductWithStock:
     available: int
 
 
-DOCUMENTS: list[type] = [Product, Inventory]
+DOCUMENTS: list[type] = [Product, Inventory, CatalogState]

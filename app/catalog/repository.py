@@ -4,23 +4,25 @@ Reads of products take the `Viewer` and return only what it may see: listed prod
 (active, of a selling dealer) for everyone, every status for the dealer itself and admins.
 """
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
-from app.catalog import search
 from app.catalog.access import Viewer
 from app.catalog.models import (
+    CATALOG_STATE_ID,
     PRICE_HISTORY_KEPT,
+    CatalogState,
     Inventory,
     Product,
     ProductStatus,
     ProductWithStock,
 )
-from app.catalog.schemas import BrowseFilters, ProductSort
 from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, decode_cursor, encode_cursor, paginate
@@ -41,6 +43,7 @@ def inventories() -> AsyncCollection:
 
 
 async def insert_product(session: Session, product: Product, inventory: Inventory) -> None:
+    product.catalog_version = await bump_catalog_version(session)
     await product.insert(session=session)
     await inventory.insert(session=session)
 
@@ -67,8 +70,9 @@ async def update_product(
     price_change: dict[str, Any] | None = None,
 ) -> bool:
     """Apply the change only if the product is still at the version (and status) read."""
+    version = await bump_catalog_version(session)
     update: dict[str, Any] = {
-        "$set": {**set_fields, "updated_at": clock.utcnow()},
+        "$set": {**set_fields, "updated_at": clock.utcnow(), "catalog_version": version},
         "$inc": {"version": 1},
     }
     if unset_fields:
@@ -85,13 +89,76 @@ async def update_product(
     return result.modified_count == 1
 
 
-async def set_dealer_listed(session: Session | None, dealer_id: str, listed: bool) -> int:
+async def set_dealer_listed(session: Session, dealer_id: str, listed: bool) -> int:
+    """Show or hide a dealer's products; in a transaction (the version bump goes with it)."""
+    version = await bump_catalog_version(session)
     result = await products().update_many(
         {"dealer_id": dealer_id, "dealer_listed": {"$ne": listed}},
-        {"$set": {"dealer_listed": listed, "updated_at": clock.utcnow()}},
+        {"$set": {"dealer_listed": listed, "updated_at": clock.utcnow(),
+                  "catalog_version": version}},
         session=session,
     )
     return result.modified_count
+
+
+# --- the catalogue version and the browse read model -----------------------------------
+
+
+def catalog_state() -> AsyncCollection:
+    return CatalogState.get_pymongo_collection()
+
+
+async def bump_catalog_version(session: Session) -> int:
+    """The next catalogue version, taken in the caller's transaction (see CatalogState)."""
+    doc = await catalog_state().find_one_and_update(
+        {"_id": CATALOG_STATE_ID}, {"$inc": {"version": 1}}, upsert=True,
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    return int(doc["version"])
+
+
+async def ensure_catalog_state() -> None:
+    """Create the version document once, outside any transaction (so that concurrent first
+    bumps in transactions never race to insert it)."""
+    with contextlib.suppress(DuplicateKeyError):  # another process created it just now
+        await catalog_state().update_one(
+            {"_id": CATALOG_STATE_ID}, {"$setOnInsert": {"version": 0}}, upsert=True
+        )
+
+
+async def catalog_version() -> int:
+    doc = await catalog_state().find_one({"_id": CATALOG_STATE_ID})
+    return int(doc["version"]) if doc else 0
+
+
+async def listed_products() -> list[dict[str, Any]]:
+    """Every listed product (what a browse read model starts from), without price history."""
+    return await products().find(listed_query(), LIST_PROJECTION).to_list()
+
+
+async def products_changed_since(version: int) -> list[dict[str, Any]]:
+    """Products stamped after catalogue `version`, any status (an indexed range)."""
+    return await products().find(
+        {"catalog_version": {"$gt": version}}, LIST_PROJECTION
+    ).to_list()
+
+
+async def stock_and_version(product_ids: list[str]) -> tuple[dict[str, int], int]:
+    """Available stock of `product_ids` and the catalogue version, in ONE command."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"_id": {"$in": product_ids}}},
+        {"$project": {"available": 1}},
+        {"$unionWith": {"coll": catalog_state().name, "pipeline": [
+            {"$match": {"_id": CATALOG_STATE_ID}}, {"$project": {"version": 1}}]}},
+    ]
+    docs = await (await inventories().aggregate(pipeline)).to_list()
+    stock, version = {}, 0
+    for doc in docs:
+        if "version" in doc:
+            version = int(doc["version"])
+        else:
+            stock[doc["_id"]] = int(doc.get("available", 0))
+    return stock, version
 
 
 # --- product pages (keyset over one sort field + _id, with stock joined) ---------------
@@ -156,40 +223,6 @@ async def _with_stock(pipeline: list[dict[str, Any]]) -> list[ProductWithStock]:
 
 
 NEWEST = SortOrder("newest", "created_at", DESCENDING)
-
-
-def price_order(field: str, descending: bool) -> SortOrder:
-    name = "-price" if descending else "price"
-    return SortOrder(name, field, DESCENDING if descending else ASCENDING)
-
-
-async def page_listed(
-    viewer: Viewer, filters: BrowseFilters, page: PageRequest
-) -> tuple[list[ProductWithStock], str | None]:
-    """Listed products matching `filters`; prices filter and sort on the viewer's channel."""
-    query = listed_query()
-    if filters.category:
-        query["category"] = filters.category.value
-    if filters.brand:
-        query["brand_key"] = search.normalise(filters.brand)
-    if filters.model:
-        query["model_keys"] = search.normalise(filters.model)
-    if filters.dealer_id:
-        query["dealer_id"] = filters.dealer_id
-    price_range: dict[str, int] = {}
-    if filters.min_price is not None:
-        price_range["$gte"] = filters.min_price
-    if filters.max_price is not None:
-        price_range.update(at_most(filters.max_price))
-    if price_range:
-        query[viewer.price_field] = price_range
-    if clauses := search.query_clauses(filters.q):
-        query["$and"] = clauses
-    if filters.sort is ProductSort.NEWEST:
-        order = NEWEST
-    else:
-        order = price_order(viewer.price_field, filters.sort is ProductSort.PRICE_DESC)
-    return await page_products(query, order, page, filters.in_stock)
 
 
 async def page_dealer_products(

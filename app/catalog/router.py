@@ -1,8 +1,9 @@
 """HTTP only: the product and inventory routes parse, call a use case, return the schema."""
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from app.auth.dependencies import CurrentActor, OptionalActor, require
 from app.catalog import browse, inventory, listing
@@ -18,6 +19,7 @@ from app.catalog.schemas import (
     ProductSort,
     ProductUpdate,
 )
+from app.core.context import current_trace_id
 from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
@@ -38,7 +40,10 @@ async def create_product(body: ProductCreate, actor: ProductWriter) -> Envelope[
     return ok(await listing.create_product(actor, body), "Product created")
 
 
-@router.get("/api/products", tags=["Products"], responses=responses(400, 422))
+@router.get(
+    "/api/products", tags=["Products"], responses=responses(400, 422),
+    response_model=Envelope[Page[ProductRead]],
+)
 async def browse_products(
     actor: OptionalActor,
     page: Pagination,
@@ -52,14 +57,24 @@ async def browse_products(
     max_price: Annotated[int | None, Query(alias="maxPrice", ge=0, le=MAX_PRICE)] = None,
     in_stock: Annotated[bool, Query(alias="inStock")] = False,
     sort: ProductSort = ProductSort.NEWEST,
-) -> Envelope[Page[ProductRead]]:
+) -> Response:
     """Browse listed products; prices (and the price filter/sort) follow the caller's channel."""
     filters = BrowseFilters(
         q=q, category=category, brand=brand, model=model, dealer_id=dealer_id,
         min_price=min_price, max_price=max_price, in_stock=in_stock, sort=sort,
     )
     items, next_cursor = await browse.browse(actor, filters, page)
-    return ok(Page[ProductRead](items=items, next_cursor=next_cursor))
+    return _page_response(items, next_cursor)
+
+
+def _page_response(items: list[bytes], next_cursor: str | None) -> Response:
+    """The envelope of a page whose items come pre-rendered as JSON (ProductRead by alias)."""
+    body = b"".join((
+        b'{"success":true,"message":"OK","data":{"items":[', b",".join(items),
+        b'],"nextCursor":', json.dumps(next_cursor).encode(), b'},"traceId":',
+        json.dumps(current_trace_id()).encode(), b"}",
+    ))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/api/products/{productId}", tags=["Products"], responses=responses(404))

@@ -1,12 +1,12 @@
 """Normalised keys of a listing: search tokens, model and brand keys, the duplicate-listing key.
 
-The embedded server has no text indexes, so search matches query words as anchored prefixes
-against a lower-cased token array with a multikey index; this runs the same on MongoDB.
+There are no text indexes on the embedded server: each product keeps a lower-cased token array
+(words of title, brand, models), and search matches every query word as a prefix of one of
+them (in the browse read model, readmodel.py).
 """
 
 import hashlib
 import re
-from typing import Any
 
 _WORD = re.compile(r"[^\W_]+")
 MAX_QUERY_WORDS = 8
@@ -50,11 +50,6 @@ def sku_key(sku: str) -> str:
     return sku.strip().casefold()
 
 
-def query_clauses(q: str | None) -> list[dict[str, Any]]:
-    """Every word of `q` must prefix some token of the product (AND of anchored regexes)."""
-    if q is None:
-        return []
-    terms = list(dict.fromkeys(words(q)))[:MAX_QUERY_WORDS]
-    if not terms:  # a query with nothing searchable in it matches nothing
-        return [{"search_tokens": {"$in": []}}]
-    return [{"search_tokens": {"$regex": "^" + re.escape(term)}} for term in terms]
+def query_terms(q: str) -> list[str]:
+    """The distinct words of a search query (at most MAX_QUERY_WORDS), each a token prefix."""
+    return list(dict.fromkeys(words(q)))[:MAX_QUERY_WORDS]

@@ -147,4 +147,8 @@ async def set_dealer_listing_visibility(
 
     Registered with dealers as their selling hook: runs in the status change's transaction.
     """
+    if session is None:  # the version bump and the stamps need a transaction of their own
+        return await transaction(
+            lambda own: repository.set_dealer_listed(own, dealer_id, listed)
+        )
     return await repository.set_dealer_listed(session, dealer_id, listed)
