@@ -64,7 +64,8 @@ async def test_full_purchase_holds_then_releases_money_minus_commission(pay: Pay
     payout = await pay.client.post("/api/payouts", json={"recipientId": shop.dealer_id},
                                    headers={**finance.headers, **idem()})
     assert payout.status_code == 201, payout.text
-    assert payout.json()["data"]["status"] == "processing"  # paid once RazorpayX processes it
+    # Paid once RazorpayX reports it processed; the sandbox may report before this answer.
+    assert payout.json()["data"]["status"] in {"processing", "paid"}
     assert payout.json()["data"]["amount"] == 58_900
     paid = await payout_factories.settled(pay.api, finance, payout.json()["data"]["id"])
     assert paid["status"] == "paid"

@@ -54,7 +54,8 @@ async def test_reversed_payout_returns_the_money_and_a_retry_to_a_fixed_account_
     # Retrying to the same rejected account fails again (attempt 2), and returns the money again.
     again = await api.client.post(f"/api/payouts/{payout['id']}/retry", headers=finance.headers)
     assert again.status_code == 200, again.text
-    assert (again.json()["data"]["status"], again.json()["data"]["attempt"]) == ("processing", 2)
+    assert again.json()["data"]["attempt"] == 2
+    assert again.json()["data"]["status"] in {"processing", "failed"}  # the report may beat it
     assert (await settled(api, finance, payout["id"]))["status"] == "failed"
 
     # The dealer registers a working account; until it is verified, no retry goes out.

@@ -54,8 +54,10 @@ async def test_verified_payout_is_paid_and_the_balance_follows(api):
 
     assert response.status_code == 201, response.text
     sent = response.json()["data"]
-    assert sent["status"] == "processing"
-    assert "paid when the bank confirms" in response.json()["message"]
+    # `processing` until RazorpayX reports; the sandbox's report may beat this answer.
+    assert sent["status"] in {"processing", "paid"}
+    assert response.json()["message"] in {
+        "Payout sent; it is paid when the bank confirms it", "Payout paid"}
     payout = await settled(api, finance, sent["id"])
     assert payout["status"] == "paid"
     assert payout["providerStatus"] == "processed"
