@@ -186,8 +186,9 @@ async def apply_capture(
     """Record a confirmed capture once: payment captured, escrow held, order paid, ledger
     gateway clearing → escrow; then what follows from the payable being paid (the order's
     stock sold). `payment` as just read: the capture is guarded on its status in the
-    database, not on this copy. Returns the payment as captured, or None when the capture
-    had already been applied (or, for an unpayable payable, was refunded at once)."""
+    database, not on this copy. Returns the payment as captured (for a payable that could
+    no longer be paid: captured with its full refund reserved), or None when the capture
+    had already been applied."""
     if payment.status not in CAPTURABLE:
         return None
     payable = payable_of(payment.payable_type)
@@ -207,6 +208,7 @@ async def apply_capture(
             except Exception:
                 log.exception("sending the refund of an unpayable capture failed; "
                               "the dispatch job retries it", extra={"refundId": refund_id})
+            return await get_payment(payment.id)  # captured, and its refund reserved
         return None
     if held is not None:
         try:
