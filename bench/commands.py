@@ -75,7 +75,7 @@ import aiohttp  # noqa: E402
 
 from app.audit import tasks as audit_tasks  # noqa: E402
 from app.core.config import AuthSettings, DatabaseSettings, RateLimitSettings, Settings  # noqa: E402
-from app.core.database import get_database  # noqa: E402
+from app.core.database import TransactionCounter, get_database  # noqa: E402
 from app.core.embedded import EmbeddedMongo  # noqa: E402
 from app.payments.gateway import SANDBOX_PATH  # noqa: E402
 from bench import seed  # noqa: E402
@@ -153,7 +153,9 @@ async def purchase(probe: Probe, buyer: seed.Account, product_id: str, key: str,
 
 async def concurrent(label: str, jobs: list[Any]) -> str:
     LISTENER.reset()
+    runs, attempts = TransactionCounter.transactions, TransactionCounter.attempts
     results = await asyncio.gather(*jobs, return_exceptions=True)
+    runs, attempts = TransactionCounter.transactions - runs, TransactionCounter.attempts - attempts
     failures = [r for r in results if isinstance(r, BaseException)]
     taken = LISTENER.taken()
     commits = sum(1 for c in taken if c.name == "commitTransaction" and not c.failed)
@@ -163,7 +165,8 @@ async def concurrent(label: str, jobs: list[Any]) -> str:
             f"{len(taken)} commands; transactions started {LISTENER.started_transactions}, "
             f"committed {commits}, aborted {aborts} → {LISTENER.started_transactions - commits} "
             f"attempts retried or abandoned; failed commands: "
-            + (", ".join(f"{k} ×{v}" for k, v in failed.most_common()) or "none"))
+            + (", ".join(f"{k} ×{v}" for k, v in failed.most_common()) or "none")
+            + f"; app's transaction helper: {runs} transactions, {attempts - runs} reruns")
     if failures:
         line += f"; first failure: {str(failures[0])[:200]}"
     print(line, flush=True)

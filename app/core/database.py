@@ -32,6 +32,18 @@ def remove_command_listener(listener: monitoring.CommandListener) -> None:
         _command_listeners.remove(listener)
 
 
+class TransactionCounter:
+    """Transactions run by this process and the attempts they took (`retries` = attempts
+    beyond the first, i.e. `with_transaction` reruns after a write conflict)."""
+
+    transactions = 0
+    attempts = 0
+
+    @classmethod
+    def retries(cls) -> int:
+        return cls.attempts - cls.transactions
+
+
 class Database:
     """The process's client and database; one per app instance."""
 
@@ -66,12 +78,14 @@ class Database:
         """
 
         async def once(session: Session) -> T:
+            TransactionCounter.attempts += 1
             try:
                 return await work(session)
             except ServerSelectionTimeoutError as exc:
                 exc._remove_error_label("TransientTransactionError")
                 raise
 
+        TransactionCounter.transactions += 1
         async with self.client.start_session() as session:
             return await session.with_transaction(once)
 

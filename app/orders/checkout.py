@@ -14,6 +14,7 @@ from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
+from app.dealers.models import Dealer
 from app.orders import pricing
 from app.orders import repository as repo
 from app.orders.exceptions import CheckoutBlocked, IllegalOrderTransition, OrderInputInvalid
@@ -217,6 +218,12 @@ async def validate_order(actor: Actor, order_id: str) -> Quote:
 
 async def revalidate(actor: Actor, order: Order) -> Quote:
     """The order's quote at today's prices and rules; 409 unless pending, 422 if it fails."""
+    return (await revalidate_with_dealer(actor, order))[0]
+
+
+async def revalidate_with_dealer(actor: Actor, order: Order) -> tuple[Quote, Dealer | None]:
+    """`revalidate`, and the order's dealer as it was checked (so callers need not read it
+    again)."""
     if order.status is not OrderStatus.PENDING_PAYMENT:
         raise IllegalOrderTransition(
             f"Only an order awaiting payment can be validated; this one is {order.status.value}",
@@ -244,4 +251,4 @@ async def revalidate(actor: Actor, order: Order) -> Quote:
     )
     if quote.blocked:
         raise _blocked(quote, order.id)
-    return quote
+    return quote, dealer

@@ -135,11 +135,13 @@ async def apply_move(
         from_status=order.status, to_status=move.target, action=action, by=actor.id,
         role=party, reason=reason, override=override, at=clock.utcnow(),
     )
-    updated = await repo.move(
-        session, order,
-        {"status": move.target.value, "stock_state": stock_after.value, **changes},
-        entry, extra_filter,
-    )
+    moved: dict[str, Any] = {"status": move.target.value, **changes}
+    if stock_after is not order.stock_state:
+        # The stock moves from the state it was read in: `commit_sold_stock` may have moved
+        # it meanwhile (without a new version), and then nothing may change here.
+        moved["stock_state"] = stock_after.value
+        extra_filter = {**(extra_filter or {}), "stock_state": order.stock_state.value}
+    updated = await repo.move(session, order, moved, entry, extra_filter)
     if updated is None:
         return None
     await _move_stock(session, order, stock_after)

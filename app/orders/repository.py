@@ -25,6 +25,7 @@ from app.orders.models import (
     StatusChange,
     StockState,
 )
+from app.orders.transitions import SOLD
 
 READ_ALL = Permission.ORDERS_READ_ALL
 
@@ -66,6 +67,36 @@ async def move(
         session=session,
     )
     return Order.model_validate(doc) if doc else None
+
+
+async def sell_reserved_stock(session: Session, order_id: str) -> list[tuple[str, int]] | None:
+    """reserved → committed on a paid (not cancelled) order still holding its reservation;
+    its lines as (product id, quantity), or None when there was nothing to commit.
+
+    The version stays: no one acting on the order is refused for this; the moves that change
+    the stock state are guarded on it (`lifecycle.apply_move`)."""
+    doc = await _collection().find_one_and_update(
+        {"_id": order_id, "stock_state": StockState.RESERVED.value,
+         "status": {"$in": [status.value for status in SOLD]}},
+        {"$set": {"stock_state": StockState.COMMITTED.value, "updated_at": clock.utcnow()}},
+        projection={"items.product_id": 1, "items.quantity": 1},
+        session=session,
+    )
+    if doc is None:
+        return None
+    return [(item["product_id"], item["quantity"]) for item in doc["items"]]
+
+
+async def sold_holding_reserved_stock(before: datetime, limit: int) -> list[str]:
+    """Paid orders whose reserved stock is still to be committed, untouched since `before`
+    (a crash between the capture and `commit_sold_stock`)."""
+    cursor = _collection().find(
+        {"stock_state": StockState.RESERVED.value,
+         "status": {"$in": [status.value for status in SOLD]},
+         "updated_at": {"$lt": before}},
+        {"_id": 1},
+    ).limit(limit)
+    return [doc["_id"] for doc in await cursor.to_list()]
 
 
 async def extend_reservation(session: Session | None, order_id: str, until: datetime) -> Order | None:

@@ -38,6 +38,7 @@ from app.notifications import service as notifications
 from app.orders import repository as repo
 from app.orders.lifecycle import apply_move, system_move
 from app.orders.models import Order, OrderAction, OrderStatus, Party
+from app.orders.service import commit_sold_stock
 from app.orders.transitions import TRANSITIONS
 
 log = logging.getLogger(__name__)
@@ -96,10 +97,25 @@ async def confirm_deliveries(limit: int = BATCH) -> bool:
     return len(due) == limit
 
 
+async def commit_sold_stock_left(before: datetime, limit: int = BATCH) -> int:
+    """Commit the stock of paid orders that still hold it reserved since before `before`
+    (the process died between a capture and its `commit_sold_stock`); how many it committed."""
+    committed = 0
+    for order_id in await repo.sold_holding_reserved_stock(before, limit):
+        try:
+            committed += await commit_sold_stock(order_id)
+        except Exception:
+            log.exception("could not commit the sold stock of a paid order",
+                          extra={"orderId": order_id})
+    return committed
+
+
 async def reconcile_reservations(limit: int = RECONCILE_BATCH) -> bool:
-    """Release reserved units that no live order holds (see the module docstring)."""
+    """Commit the stock of paid orders left holding it reserved, then release reserved units
+    that no live order holds (see the module docstring)."""
     quiet = timedelta(seconds=settings().escrow.reservation_reconcile_quiet_seconds)
     before = clock.utcnow() - quiet
+    await commit_sold_stock_left(before)
     after: str | None = None
     while True:
         stocks = await catalog_service.reserved_untouched_since(before, limit, after)

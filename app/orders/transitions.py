@@ -41,15 +41,19 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderAction], Move] = {
     **{(status, A.RESOLVE): _RESOLVE for status in (S.PAID, S.PACKED, S.SHIPPED)},
 }
 
-# What each move does to the order's stock in the catalogue: reserved → committed (sold) on
-# payment, reserved → released on cancel or expiry, and sold units of a paid order cancelled
-# before shipping go back on the shelf.
+# What each move does to the order's stock in the catalogue: reserved → released on cancel or
+# expiry, and sold units of a paid order cancelled before shipping go back on the shelf.
+# Payment does not move the stock: a paid order's reserved units become sold (committed) by
+# `commit_sold_stock`, in its own small transaction right after the capture's (see there).
 STOCK_EFFECTS: dict[tuple[OrderAction, StockState], StockState] = {
-    (A.PAY, StockState.RESERVED): StockState.COMMITTED,
     (A.EXPIRE, StockState.RESERVED): StockState.RELEASED,
     (A.CANCEL, StockState.RESERVED): StockState.RELEASED,
     (A.CANCEL, StockState.COMMITTED): StockState.RETURNED,
 }
+
+
+# Statuses of an order that was paid and not cancelled: its reserved stock is sold.
+SOLD = frozenset({S.PAID, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED})
 
 
 def allowed_actions(status: OrderStatus, parties: Iterable[Party]) -> list[str]:

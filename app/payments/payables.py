@@ -23,6 +23,10 @@ class PayableTerms:
     subtotal: int
     delivery_charge: int
     service_fee: int
+    # The payee's commission tier as validated, and when the payable was placed (the cap
+    # of how long it may stay reserved): so payment creation reads neither again.
+    payee_commission_tier: str
+    placed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,15 @@ class Payable(Protocol):
 
     async def terms_for_payment(self, actor: Actor, payable_id: str) -> PayableTerms: ...
 
-    async def keep_reserved(self, session: Session, payable_id: str, minutes: int) -> None: ...
+    async def keep_reserved(
+        self, session: Session, payable_id: str, minutes: int, placed_at: datetime | None = None
+    ) -> None: ...
 
     async def mark_paid(self, session: Session, payable_id: str, payment_id: str) -> None: ...
+
+    async def after_paid(self, payable_id: str) -> None:
+        """Once the capture's transaction committed: what follows from being paid."""
+        ...
 
     async def fulfilment(self, payable_id: str) -> Fulfilment: ...
 
@@ -53,20 +63,28 @@ class OrderPayable:
     kind = PayableType.ORDER
 
     async def terms_for_payment(self, actor: Actor, payable_id: str) -> PayableTerms:
-        order = await orders_service.validate_for_payment(actor, payable_id)
+        check = await orders_service.payment_check(actor, payable_id)
+        order = check.order
         return PayableTerms(
             payable_id=order.id, payer_id=order.buyer_id, payee_id=order.dealer_id,
             amount=order.total, subtotal=order.subtotal, delivery_charge=order.delivery_charge,
-            service_fee=order.service_fee,
+            service_fee=order.service_fee, payee_commission_tier=check.dealer.commission_tier,
+            placed_at=order.created_at,
         )
 
-    async def keep_reserved(self, session: Session, payable_id: str, minutes: int) -> None:
+    async def keep_reserved(
+        self, session: Session, payable_id: str, minutes: int, placed_at: datetime | None = None
+    ) -> None:
         await orders_service.extend_reservation(
-            session, payable_id, clock.utcnow() + timedelta(minutes=minutes)
+            session, payable_id, clock.utcnow() + timedelta(minutes=minutes),
+            placed_at=placed_at,
         )
 
     async def mark_paid(self, session: Session, payable_id: str, payment_id: str) -> None:
         await orders_service.mark_paid(session, payable_id, payment_id)
+
+    async def after_paid(self, payable_id: str) -> None:
+        await orders_service.commit_sold_stock(payable_id)
 
     async def fulfilment(self, payable_id: str) -> Fulfilment:
         order = await orders_service.get_order(payable_id)

@@ -155,7 +155,7 @@ async def update_guarded(
     unset: tuple[str, ...] = (),
 ) -> bool:
     """Set `fields` (and a new version) only while the payment still matches `guard`."""
-    update: dict[str, Any] = {"$set": {**fields, "updated_at": clock.utcnow()},
+    update: dict[str, Any] = {"$set": {"updated_at": clock.utcnow(), **fields},
                               "$inc": {"version": 1}}
     if unset:
         update["$unset"] = dict.fromkeys(unset, "")

@@ -4,6 +4,7 @@ Other domains (and the router) reach payments only through this module, which al
 the escrow use cases: release, holds and dispute freezes, refunds."""
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -17,7 +18,6 @@ from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
 from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, Actor
-from app.dealers import service as dealers_service
 from app.orders.models import Order
 from app.payments import commission, outcomes, refunds, repository
 from app.payments.changes import change_payment
@@ -48,6 +48,7 @@ from app.payments.release import register_release_hook as register_release_hook
 from app.payments.release import release as release
 from app.payments.transitions import CAPTURABLE
 from app.payments.transitions import held_amount as held_amount
+from app.platform_rules import service as platform_rules_service
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,18 @@ async def refund_when_order_cancelled(session: Session, order: Order) -> None:
 async def create_payment(actor: Actor, order_id: str) -> Payment:
     """Validate the order, keep its stock reserved, and open a gateway order for its total."""
     payable = payable_of(PayableType.ORDER)
-    terms = await payable.terms_for_payment(actor, order_id)
-    existing = await repository.open_payment_for(PayableType.ORDER, order_id)
-    if existing is not None and existing.status is not PaymentStatus.CREATED:
-        raise AlreadyPaid
-    minutes = settings().escrow.payment_reservation_minutes
-    if existing is not None:
-        await transaction(lambda session: payable.keep_reserved(session, order_id, minutes))
-        return existing
-    rate_bps = await dealers_service.commission_rate_bps(terms.payee_id)
+    async with platform_rules_service.read_once():  # pricing and commission: one read
+        terms = await payable.terms_for_payment(actor, order_id)
+        existing = await repository.open_payment_for(PayableType.ORDER, order_id)
+        if existing is not None and existing.status is not PaymentStatus.CREATED:
+            raise AlreadyPaid
+        minutes = settings().escrow.payment_reservation_minutes
+        placed_at = terms.placed_at
+        if existing is not None:
+            await transaction(
+                lambda session: payable.keep_reserved(session, order_id, minutes, placed_at))
+            return existing
+        rate_bps = await platform_rules_service.commission_rate_bps(terms.payee_commission_tier)
     payment = Payment(
         payable_type=PayableType.ORDER, payable_id=order_id, payer_id=terms.payer_id,
         payee_id=terms.payee_id, amount=terms.amount, subtotal=terms.subtotal,
@@ -104,7 +108,7 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
 
     async def work(session: Session) -> Payment:
         await repository.insert(session, payment)
-        await payable.keep_reserved(session, order_id, minutes)
+        await payable.keep_reserved(session, order_id, minutes, placed_at)
         await audit.record(
             session, actor=actor, action="payment.created", subject_type="payment",
             subject_id=payment.id, changes={"status": {"from": None, "to": payment.status}},
@@ -156,8 +160,9 @@ async def verify_checkout(
     if payment.status is PaymentStatus.CAPTURED and payment.gateway_payment_id == gateway_payment_id:
         return payment
     captured = await _captured_at_gateway(payment, gateway_payment_id)
-    await apply_capture(payment.id, captured, actor or SYSTEM_ACTOR, source="verify")
-    return await get_payment(payment.id)
+    held = await apply_capture(payment, captured, actor or SYSTEM_ACTOR, source="verify")
+    # Someone else (the webhook) applied it first, or it was refunded as unpayable: as stored.
+    return held if held is not None else await get_payment(payment.id)
 
 
 async def _captured_at_gateway(payment: Payment, gateway_payment_id: str) -> GatewayPayment:
@@ -176,15 +181,19 @@ async def _captured_at_gateway(payment: Payment, gateway_payment_id: str) -> Gat
 
 
 async def apply_capture(
-    payment_id: str, captured: GatewayPayment, actor: Actor, source: str
-) -> bool:
+    payment: Payment, captured: GatewayPayment, actor: Actor, source: str
+) -> Payment | None:
     """Record a confirmed capture once: payment captured, escrow held, order paid, ledger
-    gateway clearing → escrow. Returns False when it had already been applied."""
-    payment = await get_payment(payment_id)
+    gateway clearing → escrow; then what follows from the payable being paid (the order's
+    stock sold). `payment` as just read: the capture is guarded on its status in the
+    database, not on this copy. Returns the payment as captured (for a payable that could
+    no longer be paid: captured with its full refund reserved), or None when the capture
+    had already been applied."""
     if payment.status not in CAPTURABLE:
-        return False
+        return None
+    payable = payable_of(payment.payable_type)
     try:
-        return await transaction(lambda session: _capture(session, payment, captured, actor,
+        held = await transaction(lambda session: _capture(session, payment, captured, actor,
                                                           source, mark_paid=True))
     except IllegalTransition:
         # The order can no longer be paid (it expired or was cancelled meanwhile): the capture
@@ -199,7 +208,17 @@ async def apply_capture(
             except Exception:
                 log.exception("sending the refund of an unpayable capture failed; "
                               "the dispatch job retries it", extra={"refundId": refund_id})
-        return applied
+            return await get_payment(payment.id)  # captured, and its refund reserved
+        return None
+    if held is not None:
+        try:
+            await payable.after_paid(payment.payable_id)
+        except Exception:
+            # The money is held and the order paid; its stock stays reserved for it until
+            # the reservation reconciler commits it.
+            log.exception("committing what follows a capture failed; the reconciler retries",
+                          extra={"paymentId": payment.id, "payableId": payment.payable_id})
+    return held
 
 
 def unpayable_refund_id(payment_id: str) -> str:
@@ -211,7 +230,7 @@ async def _capture_and_refund(
     session: Session, payment: Payment, captured: GatewayPayment, actor: Actor, source: str,
     refund_id: str,
 ) -> bool:
-    if not await _capture(session, payment, captured, actor, source, mark_paid=False):
+    if await _capture(session, payment, captured, actor, source, mark_paid=False) is None:
         return False
     held = await repository.get_existing(payment.id, session=session)
     kind = payable_of(payment.payable_type).kind.value
@@ -223,14 +242,15 @@ async def _capture_and_refund(
 async def _capture(
     session: Session, payment: Payment, captured: GatewayPayment, actor: Actor, source: str,
     mark_paid: bool,
-) -> bool:
-    now = clock.utcnow()
+) -> Payment | None:
+    """The capture's writes; the payment as they leave it, or None if it was not capturable."""
+    now = _stored_precision(clock.utcnow())
     applied = await change_payment(
         session, actor, payment,
         guard={"status": {"$in": [s.value for s in CAPTURABLE]}},
         fields={"status": PaymentStatus.CAPTURED.value, "escrow_status": EscrowStatus.HELD.value,
                 "gateway_payment_id": captured.id, "amount_captured": captured.amount,
-                "captured_at": now, "failure_reason": None},
+                "captured_at": now, "failure_reason": None, "updated_at": now},
         unset=("awaiting_capture_of",),
         action="payment.captured",
         changes={"status": {"from": payment.status, "to": PaymentStatus.CAPTURED},
@@ -238,7 +258,7 @@ async def _capture(
         metadata={"amount": captured.amount, "gatewayPaymentId": captured.id, "via": source},
     )
     if not applied:
-        return False
+        return None
     await ledger.post(
         session, key=f"capture:{payment.id}", kind="capture", actor=actor,
         transfers=[ledger.Transfer(accounts.GATEWAY_CLEARING, accounts.escrow(payment.id),
@@ -248,7 +268,18 @@ async def _capture(
     )
     if mark_paid:
         await payable_of(payment.payable_type).mark_paid(session, payment.payable_id, payment.id)
-    return True
+    # Exactly what the guarded update stored, so /verify answers without reading it back.
+    return payment.model_copy(update={
+        "status": PaymentStatus.CAPTURED, "escrow_status": EscrowStatus.HELD,
+        "gateway_payment_id": captured.id, "amount_captured": captured.amount,
+        "captured_at": now, "failure_reason": None, "awaiting_capture_of": None,
+        "version": payment.version + 1, "updated_at": now,
+    })
+
+
+def _stored_precision(moment: datetime) -> datetime:
+    """`moment` as the database keeps it (BSON dates hold milliseconds)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 async def apply_failure(payment: Payment, failed: GatewayPayment, actor: Actor) -> bool:
@@ -310,8 +341,8 @@ async def _apply_event(event: WebhookEvent) -> str:
                 {"gatewayPaymentId": event.payment.id},
             )
             return "amount_mismatch"
-        applied = await apply_capture(payment.id, event.payment, SYSTEM_ACTOR, source="webhook")
-        return "captured" if applied else "already_captured"
+        applied = await apply_capture(payment, event.payment, SYSTEM_ACTOR, source="webhook")
+        return "captured" if applied is not None else "already_captured"
     if event.event in ("refund.processed", "refund.failed") and event.refund:
         return await outcomes.apply_refund_outcome(event.refund)
     return "ignored"
@@ -325,8 +356,8 @@ async def reconcile(payment: Payment) -> str:
     attempts = await gateway().fetch_order_payments(payment.gateway_order_id)
     for attempt in attempts:
         if attempt.status is GatewayPaymentStatus.CAPTURED and attempt.amount == payment.amount:
-            applied = await apply_capture(payment.id, attempt, SYSTEM_ACTOR, source="reconcile")
-            return "captured" if applied else "already_captured"
+            applied = await apply_capture(payment, attempt, SYSTEM_ACTOR, source="reconcile")
+            return "captured" if applied is not None else "already_captured"
     if attempts and all(a.status is GatewayPaymentStatus.FAILED for a in attempts):
         await apply_failure(payment, attempts[-1], SYSTEM_ACTOR)
         return "failed"

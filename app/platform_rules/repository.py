@@ -23,6 +23,13 @@ async def load(name: str) -> dict[str, Any] | None:
     return stored["rules"] if stored else None
 
 
+async def load_many(names: list[str]) -> dict[str, dict[str, Any] | None]:
+    """The stored rules of each set in `names` (None for a set never changed), in one read."""
+    stored = {doc["_id"]: doc["rules"]
+              async for doc in _collection().find({"_id": {"$in": names}})}
+    return {name: stored.get(name) for name in names}
+
+
 async def save(session: Session, name: str, rules: dict[str, Any], actor_id: str) -> None:
     await _collection().update_one(
         {"_id": name},

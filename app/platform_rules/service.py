@@ -4,7 +4,9 @@ The bottom of the marketplace: it knows nothing of dealers or the catalogue. A d
 assigns commission tiers says which of them it still uses through `register_tier_usage`.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -35,8 +37,36 @@ def register_tier_usage(usage: TierUsage) -> None:
         _tier_usage.append(usage)
 
 
+# Rule sets already read in the current `read_once` block (None outside any).
+_read: ContextVar[dict[str, dict[str, Any] | None] | None] = ContextVar(
+    "platform_rules_read", default=None
+)
+
+
+@asynccontextmanager
+async def read_once() -> AsyncIterator[None]:
+    """Within the block (one use case of one request), the rule sets are read from the
+    database once, all in one command, at the first use of any of them; outside it every
+    use reads them afresh. Nothing outlives the block, so a change made by an admin applies
+    to every use case that starts after it, in every process."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+async def _stored(name: str) -> dict[str, Any] | None:
+    already = _read.get()
+    if already is None:
+        return await repository.load(name)
+    if name not in already:
+        already.update(await repository.load_many([PRICING, COMMISSION]))
+    return already[name]
+
+
 async def _load(name: str, model: type[RulesT], default: RulesT) -> RulesT:
-    stored = await repository.load(name)
+    stored = await _stored(name)
     return model.model_validate(stored) if stored is not None else default
 
 

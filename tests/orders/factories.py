@@ -69,8 +69,10 @@ async def placed(api: Api, buyer: Account, *lines: tuple[str, Any]) -> dict[str,
 
 
 async def pay(order_id: str, payment_id: str = "pay_test_1") -> None:
-    """What the payments domain does on capture (it has no HTTP route of its own here)."""
+    """What the payments domain does on capture (it has no HTTP route of its own here): the
+    order paid in the capture's transaction, then its reserved stock sold."""
     await transaction(lambda session: orders_service.mark_paid(session, order_id, payment_id))
+    await orders_service.commit_sold_stock(order_id)
 
 
 async def move(api: Api, account: Account, order_id: str, action: str, **extra: Any) -> httpx.Response:
