@@ -11,7 +11,7 @@ from app.technicians.exceptions import (
     TechnicianNotApproved,
 )
 from app.technicians.models import Technician, TechnicianStatus
-from app.technicians.service import fresh_since, get_private, search_cell_for
+from app.technicians.service import fresh_since, get_private, search_entry
 
 SAVE_ATTEMPTS = 3
 
@@ -35,12 +35,14 @@ def _check_fix_for_duty(technician: Technician) -> None:
 
 async def _save(actor: Actor, technician: Technician, available: bool) -> bool:
     """Set availability if the technician is still at the version read (audited)."""
-    changes = {"available": available,
-               "search_cell": search_cell_for(technician.status, available, technician.last_fix)}
+    cell, entry = search_entry(technician, available=available)
+    changes = {"available": available, "search_cell": cell}
 
     async def work(session: Session) -> bool:
         if not await repository.update_if_version(session, technician, changes):
             return False
+        await repository.move_search_entry(session, technician.id, technician.search_cell,
+                                           cell, entry)
         await audit.record(
             session, actor=actor, action="technician.availability_changed",
             subject_type="technician", subject_id=technician.id,

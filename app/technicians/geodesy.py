@@ -45,7 +45,7 @@ from functools import lru_cache
 import h3
 from geopy.distance import geodesic
 
-from app.technicians.models import H3_RESOLUTION
+from app.technicians.models import H3_COARSE_RESOLUTION, H3_RESOLUTION
 
 WGS84_A_KM = 6378.137
 WGS84_E2 = 0.00669437999014
@@ -74,8 +74,12 @@ def geodesic_km(a_lat: float, a_lng: float, b_lat: float, b_lng: float) -> float
     return float(geodesic((a_lat, a_lng), (b_lat, b_lng)).km)
 
 
-def cell_of(lat: float, lng: float) -> str:
-    return str(h3.latlng_to_cell(lat, lng, H3_RESOLUTION))
+def cell_of(lat: float, lng: float, resolution: int = H3_RESOLUTION) -> str:
+    return str(h3.latlng_to_cell(lat, lng, resolution))
+
+
+def coarse_cell_of(lat: float, lng: float) -> str:
+    return cell_of(lat, lng, H3_COARSE_RESOLUTION)
 
 
 @lru_cache(maxsize=262_144)

@@ -35,7 +35,7 @@ from app.technicians.models import (
     TechnicianStatus,
 )
 from app.technicians.schemas import FixIn
-from app.technicians.service import ACCURATE_WITHIN_M, get_private, search_cell_for
+from app.technicians.service import ACCURATE_WITHIN_M, get_private, search_entry
 
 FUTURE_FIX = "FUTURE_FIX"
 STALE_FIX = "STALE_FIX"
@@ -139,11 +139,12 @@ async def _accept(technician: Technician, fix: FixIn, recorded_at: datetime,
     cell = cell_of(fix.lat, fix.lng)
     accepted = Fix(lat=fix.lat, lng=fix.lng, accuracy_m=fix.accuracy_m, recorded_at=recorded_at,
                    received_at=now, h3_cell=cell, accurate=fix.accuracy_m <= ACCURATE_WITHIN_M)
+    search_cell, entry = search_entry(technician, fix=accepted)
     changes = {
         "last_fix": accepted.model_dump(),
         "location": {"type": "Point", "coordinates": [fix.lng, fix.lat]},
         "h3_cell": cell,
-        "search_cell": search_cell_for(technician.status, technician.available, accepted),
+        "search_cell": search_cell,
         "frozen": frozen.model_dump() if frozen else None,
     }
     record = LocationRecord(technician_id=technician.id, lat=fix.lat, lng=fix.lng,
@@ -153,6 +154,8 @@ async def _accept(technician: Technician, fix: FixIn, recorded_at: datetime,
     async def work(session: Session) -> bool:
         if not await repository.update_if_version(session, technician, changes):
             return False
+        await repository.move_search_entry(session, technician.id, technician.search_cell,
+                                           search_cell, entry)
         await repository.add_location(session, record)
         return True
 
@@ -177,7 +180,9 @@ async def _flag_spoofing(actor: Actor, technician: Technician, fix: FixIn, recor
         if lockout:
             changes.update(available=False, search_cell=None, spoofing_lockout_at=now)
         # Always moves the version on, so two flags at once conflict and are counted in turn.
-        await repository.force_update(session, technician.id, changes)
+        was_in = await repository.force_update(session, technician.id, changes)
+        if lockout:
+            await repository.move_search_entry(session, technician.id, was_in, None, None)
         await audit.record(
             session, actor=actor, action="technician.location_spoofing_flagged",
             subject_type="technician", subject_id=technician.id,

@@ -11,8 +11,10 @@ from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel
 from app.core import clock
 from app.core.ids import new_id
 
-# The H3 resolution of positions and of the nearby search (edge ≈ 0.46 km).
+# The H3 resolution of positions and of the nearby search (edge ≈ 0.46 km), and the coarse
+# one the search switches to when the fine rings do not settle nearby (edge ≈ 3.7 km).
 H3_RESOLUTION = 8
+H3_COARSE_RESOLUTION = 6
 # Accepted fixes are kept this long (TTL index on `recorded_at`).
 HISTORY_TTL_SECONDS = 7 * 24 * 3600
 
@@ -94,9 +96,8 @@ class Technician(Document):
     last_fix: Fix | None = None
     location: GeoPoint | None = None
     h3_cell: str | None = None
-    # `h3_cell` while the technician may be found (approved, available, latest fix accurate),
-    # else null: the nearby search reads only this field's index, so it never materialises
-    # technicians who could not be shown. Freshness is checked in the query itself.
+    # The search bucket (`SearchCell`) holding this technician's entry while it may be found
+    # (approved, available, latest fix accurate), else null. Freshness is checked at search.
     search_cell: str | None = None
     frozen: FrozenRun | None = None
     # When a third spoofing flag made the technician unavailable: only a fix accepted after
@@ -118,7 +119,6 @@ class Technician(Document):
                 name="by_status",
             ),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
-            IndexModel([("search_cell", ASCENDING)], name="by_search_cell"),
             IndexModel([("h3_cell", ASCENDING)], name="by_h3_cell"),
             IndexModel([("location", GEOSPHERE)], name="location_2dsphere"),
         ]
@@ -177,4 +177,34 @@ class SpoofingFlag(Document):
         ]
 
 
-DOCUMENTS: list[type] = [Technician, LocationRecord, SpoofingFlag]
+class SearchEntry(BaseModel):
+    """What the nearby search needs of one findable technician."""
+
+    id: str
+    name: str
+    skills: list[Skill]
+    lat: float
+    lng: float
+    at: datetime  # recorded_at of the fix: fresh or not is decided at search time
+    rating_average: float = 0.0
+    rating_count: int = 0
+    coarse_cell: str  # the fix's cell at H3_COARSE_RESOLUTION
+
+
+class SearchCell(Document):
+    """The nearby search's read model: one document per H3 cell (resolution 8) holding an
+    entry for each findable technician whose fix lies in it. A search reads a few of these
+    by `_id` instead of one document per technician (the embedded server's cost is per
+    document read). `coarse_cells` lists the coarse cells of its entries (it may keep a
+    value no entry has any more: that only makes a coarse search read the bucket)."""
+
+    id: str  # the H3 cell
+    entries: list[SearchEntry] = Field(default_factory=list)
+    coarse_cells: list[str] = Field(default_factory=list)
+
+    class Settings:
+        name = "technician_search_cells"
+        indexes = [IndexModel([("coarse_cells", ASCENDING)], name="by_coarse_cell")]
+
+
+DOCUMENTS: list[type] = [Technician, LocationRecord, SpoofingFlag, SearchCell]

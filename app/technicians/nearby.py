@@ -1,38 +1,47 @@
 """Nearby search: the k nearest findable technicians within a radius, exactly, without a scan.
 
-Technicians are indexed by the H3 cell (resolution 8) of their current fix (`search_cell`,
-set only while they may be found). The search reads the query's cell and then ring after
-ring of cells around it, a few rings per query, and stops as soon as the proven lower bound
-of the distance to every unread ring (`geodesy.ring_lower_bound_km`, proof there) exceeds
-the radius or the k-th best geodesic distance found. Candidates are ranked by exact WGS-84
-geodesic distance (geopy), ties by higher Bayesian rating, then ascending id: the same set
-and order an exhaustive computation gives. 2dsphere queries (`$geoNear`) would answer the
-same on MongoDB but scan on the embedded server (seconds at 100,000 technicians).
+Findable technicians (approved, available, latest fix accurate) have an entry in the search
+cell (`SearchCell`, one document per H3 cell of resolution 8) of their fix. The search reads
+the query's cell and then ring after ring of cells around it (`h3.grid_ring`), one ring per
+query after the first two, and stops as soon as the proven lower bound of the distance to
+every unread ring (`geodesy.ring_lower_bound_km`, proof there) exceeds the radius or the
+k-th best geodesic distance found. When the fine rings have not settled it within
+`FINE_RINGS` rings (a sparse area), it goes on with the same exact ring search over coarse
+cells (resolution 6, `coarse_cells`), so a 50 km search reads tens of cells, not thousands.
+Candidates are ranked by exact WGS-84 geodesic distance (geopy), ties by higher Bayesian
+rating, then ascending id: the same set and order an exhaustive computation gives. Entries
+whose fix is older than LOCATION_FRESH_SECONDS are skipped as they are read.
+2dsphere queries (`$geoNear`) would answer the same on MongoDB but scan on the embedded
+server (seconds at 100,000 technicians).
 """
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from app.core.permissions import Actor
 from app.technicians import repository
 from app.technicians.geodesy import Candidate, Ranking, cell_of, ring, ring_lower_bound_km
-from app.technicians.models import Skill
+from app.technicians.models import H3_COARSE_RESOLUTION, H3_RESOLUTION, Skill
 from app.technicians.schemas import NearbyItem, Position
 from app.technicians.service import bayesian_rating, fresh_since, rating_of
 
-# Rings read by the first query (the query's cell and its neighbours); later batches double
-# while fewer than `limit` candidates are known, else grow one ring at a time.
-FIRST_BATCH = 2
-MAX_BATCH = 16
+# The first query reads the query's cell and its neighbours (rings 0 and 1); each later
+# query one more ring (the embedded server's cost grows with documents × cells asked for).
+FIRST_RINGS = 2
+# Fine rings read before the search goes coarse (ring 8 ends about 7 km away).
+FINE_RINGS = 8
 # Customers see positions to 3 decimals (about 100 m), never the exact fix.
 PUBLIC_DECIMALS = 3
 DISTANCE_DECIMALS = 1
+Fetch = Callable[[list[str]], Awaitable[list[dict[str, Any]]]]
 
 
 class _Rings:
-    """The rings around the query's cell and their lower bounds, each computed once."""
+    """The rings around the query's cell at one resolution, and their lower bounds."""
 
-    def __init__(self, lat: float, lng: float, ranking: Ranking) -> None:
-        self.origin = cell_of(lat, lng)
+    def __init__(self, ranking: Ranking, resolution: int) -> None:
+        self.origin = cell_of(ranking.lat, ranking.lng, resolution)
         self.ranking = ranking
         self.cells: dict[int, list[str]] = {}
         self.bound = 0.0  # running maximum: L(j) bounds every ring from j on
@@ -49,35 +58,53 @@ class _Rings:
         return self.bound
 
 
-def _candidate(doc: dict[str, Any]) -> Candidate:
-    fix = doc["last_fix"]
-    return Candidate(id=doc["_id"], lat=fix["lat"], lng=fix["lng"],
-                     bayesian=bayesian_rating(doc.get("rating_average", 0.0),
-                                              doc.get("rating_count", 0)), doc=doc)
+class _Search:
+    def __init__(self, lat: float, lng: float, radius_km: float, skill: Skill | None,
+                 limit: int, now: datetime | None = None) -> None:
+        self.ranking = Ranking(lat, lng, radius_km, limit)
+        self.skill = skill.value if skill else None
+        self.since = fresh_since(now)
+        self.seen: set[str] = set()
+
+    def take(self, entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            if (entry["id"] in self.seen or entry["at"] < self.since
+                    or (self.skill and self.skill not in entry["skills"])):
+                continue
+            self.seen.add(entry["id"])
+            self.ranking.add(Candidate(
+                id=entry["id"], lat=entry["lat"], lng=entry["lng"], doc=entry,
+                bayesian=bayesian_rating(entry["rating_average"], entry["rating_count"]),
+            ))
+
+    async def rings(self, resolution: int, fetch: Fetch, max_ring: int | None) -> bool:
+        """Read rings of `resolution` until settled (True) or past `max_ring` (False)."""
+        rings = _Rings(self.ranking, resolution)
+        radius = self.ranking.radius_km
+        next_ring, batch = 0, FIRST_RINGS
+        while True:
+            cells: list[str] = []
+            for k in range(next_ring, next_ring + batch):
+                if rings.bound_from(k) > radius or (max_ring is not None and k > max_ring):
+                    break
+                cells.extend(rings.of(k))
+                next_ring = k + 1
+            if cells:
+                self.take(await fetch(cells))
+            if self.ranking.settled_by(rings.bound_from(next_ring)):
+                return True
+            if max_ring is not None and next_ring > max_ring:
+                return False
+            batch = 1
 
 
 async def find_nearest(lat: float, lng: float, radius_km: float, skill: Skill | None,
                        limit: int) -> list[Candidate]:
     """The `limit` nearest findable technicians within `radius_km`, ranked (system scope)."""
-    ranking = Ranking(lat, lng, radius_km, limit)
-    rings = _Rings(lat, lng, ranking)
-    since = fresh_since()
-    next_ring, batch = 0, FIRST_BATCH
-    while True:
-        cells: list[str] = []
-        beyond_radius = False
-        for k in range(next_ring, next_ring + batch):
-            if rings.bound_from(k) > radius_km:
-                beyond_radius = True
-                break
-            cells.extend(rings.of(k))
-            next_ring = k + 1
-        if cells:
-            for doc in await repository.searchable_in_cells(cells, since, skill):
-                ranking.add(_candidate(doc))
-        if beyond_radius or ranking.settled_by(rings.bound_from(next_ring)):
-            return ranking.nearest()
-        batch = 1 if len(ranking.candidates) >= limit else min(batch * 2, MAX_BATCH)
+    search = _Search(lat, lng, radius_km, skill, limit)
+    if not await search.rings(H3_RESOLUTION, repository.search_entries, FINE_RINGS):
+        await search.rings(H3_COARSE_RESOLUTION, repository.search_entries_coarse, None)
+    return search.ranking.nearest()
 
 
 def _position(candidate: Candidate, exact: bool) -> Position:
@@ -93,9 +120,9 @@ async def nearby(actor: Actor, lat: float, lng: float, radius_km: float, skill: 
     found = await find_nearest(lat, lng, radius_km, skill, limit)
     return [
         NearbyItem(
-            technician_id=c.id, name=c.doc.get("name", ""), skills=c.doc.get("skills", []),
+            technician_id=c.id, name=c.doc["name"], skills=c.doc["skills"],
             distance_km=round(c.exact_km or 0.0, DISTANCE_DECIMALS),
-            rating=rating_of(c.doc.get("rating_average", 0.0), c.doc.get("rating_count", 0)),
+            rating=rating_of(c.doc["rating_average"], c.doc["rating_count"]),
             position=_position(c, exact=actor.is_admin),
         )
         for c in found

@@ -31,7 +31,7 @@ from app.technicians.schemas import (
     TechnicianStatusIn,
     TechnicianUpdate,
 )
-from app.technicians.service import get_private
+from app.technicians.service import get_private, search_entry
 from app.technicians.transitions import allowed_actions, move_for
 from app.users import service as users_service
 
@@ -108,6 +108,11 @@ async def update_profile(actor: Actor, technician_id: str, data: TechnicianUpdat
     async def work(session: Session) -> None:
         if not await repository.update_if_version(session, technician, changes):
             raise IllegalTechnicianTransition("The profile changed meanwhile; reload and retry")
+        if "skills" in changes and technician.search_cell:
+            # The search shows skills and filters on them: its entry follows.
+            cell, found = search_entry(technician, skills=list(data.skills or []))
+            await repository.move_search_entry(session, technician.id, technician.search_cell,
+                                               cell, found)
         await audit.record(
             session, actor=actor, action="technician.profile_updated", subject_type="technician",
             subject_id=technician.id, changes=audit.diff(before, changes),
@@ -145,6 +150,8 @@ async def change_status(actor: Actor, technician_id: str, change: TechnicianStat
         off_duty = {"available": False, "search_cell": None}
         if not await repository.change_status(session, technician, entry, off_duty):
             raise IllegalTechnicianTransition("The technician changed meanwhile; reload and retry")
+        await repository.move_search_entry(session, technician.id, technician.search_cell,
+                                           None, None)
         if change.action is TechnicianAction.APPROVE:
             await users_service.activate_account(session, actor, technician.user_id,
                                                  "technician approved")

@@ -17,6 +17,8 @@ from app.core.permissions import Actor, Permission
 from app.core.policy import Owners, may_see, sees_all
 from app.technicians.models import (
     LocationRecord,
+    SearchCell,
+    SearchEntry,
     Skill,
     SpoofingFlag,
     StatusChange,
@@ -26,9 +28,6 @@ from app.technicians.models import (
 
 # Every admin holds it (it also lists technicians): admins see every technician.
 READ_ALL = Permission.USERS_READ
-# What the nearby search reads of each candidate.
-SEARCH_FIELDS = {"_id": 1, "name": 1, "skills": 1, "last_fix.lat": 1, "last_fix.lng": 1,
-                 "rating_average": 1, "rating_count": 1}
 
 
 def _collection() -> AsyncCollection:
@@ -79,9 +78,22 @@ async def insert(session: Session, technician: Technician) -> None:
     await technician.insert(session=session)
 
 
-async def insert_many(technicians: list[Technician]) -> None:
-    """Bulk load (tests and the benchmark seed many technicians at once)."""
+async def insert_many(technicians: list[Technician], entries: list[SearchEntry | None]) -> None:
+    """Bulk load (tests and the benchmark seed many technicians at once): the technicians
+    and, for each findable one, its entry in the search cells (`entries[i]` is technician
+    i's, or None)."""
     await Technician.insert_many(technicians)
+    by_cell: dict[str, list[SearchEntry]] = {}
+    for technician, entry in zip(technicians, entries, strict=True):
+        if entry is not None and technician.search_cell:
+            by_cell.setdefault(technician.search_cell, []).append(entry)
+    for cell, cell_entries in by_cell.items():
+        await _search_cells().update_one(
+            {"_id": cell},
+            {"$push": {"entries": {"$each": [e.model_dump() for e in cell_entries]}},
+             "$addToSet": {"coarse_cells": {"$each": sorted({e.coarse_cell for e in cell_entries})}}},
+            upsert=True,
+        )
 
 
 async def change_status(session: Session, technician: Technician, entry: StatusChange,
@@ -109,13 +121,17 @@ async def update_if_version(
     return result.modified_count == 1
 
 
-async def force_update(session: Session, technician_id: str, changes: dict[str, Any]) -> None:
-    """Set `changes` whatever the version (it moves on, so a concurrent guarded write loses)."""
-    await _collection().update_one(
+async def force_update(
+    session: Session, technician_id: str, changes: dict[str, Any]
+) -> str | None:
+    """Set `changes` whatever the version (it moves on, so a concurrent guarded write loses);
+    returns the search cell the technician was in just before."""
+    before = await _collection().find_one_and_update(
         {"_id": technician_id},
         {"$set": {**changes, "updated_at": clock.utcnow()}, "$inc": {"version": 1}},
-        session=session,
+        projection={"search_cell": 1}, session=session,
     )
+    return before.get("search_cell") if before else None
 
 
 async def add_location(session: Session, record: LocationRecord) -> None:
@@ -153,14 +169,42 @@ async def spoofing_flags(technician_id: str) -> list[SpoofingFlag]:
     return [SpoofingFlag.model_validate(doc) for doc in docs]
 
 
-async def searchable_in_cells(
-    cells: list[str], fresh_since: datetime, skill: Skill | None
-) -> list[dict[str, Any]]:
-    """Technicians who may be found whose current cell is one of `cells`, with a fix no
-    older than `fresh_since`. `search_cell` comes first: it is the clause the index serves
-    (the embedded server answers a filter from the index of one clause and checks the rest)."""
-    query: dict[str, Any] = {"search_cell": {"$in": cells},
-                             "last_fix.recorded_at": {"$gte": fresh_since}}
-    if skill is not None:
-        query["skills"] = skill.value
-    return await _collection().find(query, SEARCH_FIELDS).to_list()
+# --- the search cells (the nearby search's read model) ----------------------------------
+
+
+def _search_cells() -> AsyncCollection:
+    return SearchCell.get_pymongo_collection()
+
+
+async def move_search_entry(
+    session: Session, technician_id: str, old_cell: str | None, new_cell: str | None,
+    entry: SearchEntry | None,
+) -> None:
+    """Take the technician's entry out of `old_cell` and put `entry` into `new_cell` (either
+    may be None), in the transaction that changes the technician."""
+    if old_cell:
+        await _search_cells().update_one(
+            {"_id": old_cell}, {"$pull": {"entries": {"id": technician_id}}}, session=session
+        )
+    if new_cell and entry is not None:
+        await _search_cells().update_one(
+            {"_id": new_cell},
+            {"$push": {"entries": entry.model_dump()},
+             "$addToSet": {"coarse_cells": entry.coarse_cell}},
+            upsert=True, session=session,
+        )
+
+
+async def search_entries(cells: list[str]) -> list[dict[str, Any]]:
+    """The entries of the findable technicians whose fix lies in one of these cells."""
+    docs = await _search_cells().find({"_id": {"$in": cells}}, {"entries": 1}).to_list()
+    return [entry for doc in docs for entry in doc.get("entries", [])]
+
+
+async def search_entries_coarse(coarse_cells: list[str]) -> list[dict[str, Any]]:
+    """The entries whose fix lies in one of these coarse cells."""
+    wanted = set(coarse_cells)
+    docs = await _search_cells().find(
+        {"coarse_cells": {"$in": coarse_cells}}, {"entries": 1}).to_list()
+    return [entry for doc in docs for entry in doc.get("entries", [])
+            if entry.get("coarse_cell") in wanted]

@@ -14,7 +14,8 @@ from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.technicians import repository
 from app.technicians.exceptions import TechnicianNotFound
-from app.technicians.models import Fix, Skill, Technician, TechnicianStatus
+from app.technicians.geodesy import coarse_cell_of
+from app.technicians.models import Fix, SearchEntry, Skill, Technician, TechnicianStatus
 from app.technicians.schemas import RatingRead, TechnicianPublic, TechnicianRead
 
 # A fix this precise or better (metres) is accurate; a worse one is kept but not searchable.
@@ -47,10 +48,29 @@ def fresh_since(now: datetime | None = None) -> datetime:
 
 
 def search_cell_for(status: TechnicianStatus, available: bool, fix: Fix | None) -> str | None:
-    """The cell under which the search finds the technician, or None while it must not."""
+    """The cell under which the search finds the technician, or None while it must not:
+    approved, available and its latest fix accurate (freshness is checked at search)."""
     if status is TechnicianStatus.APPROVED and available and fix is not None and fix.accurate:
         return fix.h3_cell
     return None
+
+
+def search_entry(
+    technician: Technician, *, available: bool | None = None, fix: Fix | None = None,
+    skills: list[Skill] | None = None,
+) -> tuple[str | None, SearchEntry | None]:
+    """The search cell and entry of `technician` once `available`, `fix` and `skills` (those
+    given) are changed; (None, None) while it must not be found."""
+    fix = fix or technician.last_fix
+    available = technician.available if available is None else available
+    cell = search_cell_for(technician.status, available, fix)
+    if cell is None or fix is None:
+        return None, None
+    return cell, SearchEntry(
+        id=technician.id, name=technician.name, skills=skills or technician.skills,
+        lat=fix.lat, lng=fix.lng, at=fix.recorded_at, rating_average=technician.rating_average,
+        rating_count=technician.rating_count, coarse_cell=coarse_cell_of(fix.lat, fix.lng),
+    )
 
 
 def is_searchable(technician: Technician, now: datetime | None = None) -> bool:

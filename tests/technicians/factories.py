@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core import clock
+from app.technicians import repository
 from app.technicians.geodesy import cell_of
 from app.technicians.models import Fix, GeoPoint, LatLng, Skill, Technician, TechnicianStatus
-from app.technicians.service import search_cell_for
+from app.technicians.service import search_cell_for, search_entry
 from tests.helpers import Account, Api
 
 _serial = itertools.count(1)
@@ -121,3 +122,8 @@ def seeded_technician(
         search_cell=search_cell_for(status, available, fix),
         rating_average=rating[0], rating_count=rating[1],
     )
+
+
+async def seed(technicians: list[Technician]) -> None:
+    """Insert seeded technicians straight into the database, with their search entries."""
+    await repository.insert_many(technicians, [search_entry(t)[1] for t in technicians])
