@@ -120,7 +120,10 @@ class Technician(Document):
             ),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
             IndexModel([("h3_cell", ASCENDING)], name="by_h3_cell"),
-            IndexModel([("location", GEOSPHERE)], name="location_2dsphere"),
+            # The version the server records (MongoDB's default, and the embedded server's):
+            # declared, so a restart finds the index it would create and leaves it alone.
+            IndexModel([("location", GEOSPHERE)], name="location_2dsphere",
+                       **{"2dsphereIndexVersion": 3}),
         ]
 
 

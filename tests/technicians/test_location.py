@@ -4,7 +4,7 @@ import h3
 import pytest
 
 from app.core import clock
-from tests.helpers import assert_error, field_errors
+from tests.helpers import assert_error, field_errors, running_app
 from tests.technicians.factories import (
     approved_technician,
     fix_body,
@@ -259,3 +259,13 @@ async def test_technician_rate_limit_applies_to_location(api, client):
     limited = await send_fix(api, account, technician["id"], *SPOT)
     body = assert_error(limited, 429)
     assert int(limited.headers["Retry-After"]) >= 1 and body["data"]["retryAfter"] >= 1
+
+
+async def test_restart_on_the_same_database_keeps_the_indexes(api, client, config, mongo_db):
+    account, technician = await approved_technician(api)
+    assert (await send_fix(api, account, technician["id"], *SPOT)).status_code == 201
+    async with running_app(config) as second:  # a second start reads the declared indexes
+        response = await second.get("/ready")
+        assert response.status_code == 200, response.text
+    indexes = await mongo_db.technicians.index_information()
+    assert indexes["location_2dsphere"]["2dsphereIndexVersion"] == 3
