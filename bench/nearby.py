@@ -18,6 +18,7 @@ import asyncio
 import math
 import os
 import random
+import re
 import sys
 import time
 from datetime import timedelta
@@ -125,7 +126,10 @@ class Bench:
         base = self.server.base_url
         admin = await login(self.http, base, ADMIN_EMAIL, ADMIN_PASSWORD)
         reference = await self.http_technician(base, admin)
-        database = Database(self.server.db_url, DB_NAME)
+        # A $geoNear keeps the embedded server busy for seconds, during which it does not
+        # answer heartbeats; with the default 2 s timeout the client would drop its pool.
+        url = re.sub(r"connectTimeoutMS=\d+", "connectTimeoutMS=300000", self.server.db_url)
+        database = Database(url, DB_NAME)
         await database.init_documents(DOCUMENTS)
         try:
             self.db = database.db

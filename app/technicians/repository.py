@@ -5,6 +5,7 @@ in (the service shapes it); the whole profile, and any profile not approved, onl
 technician account and admins. Other domains' services read with `SYSTEM_ACTOR`.
 """
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ from app.technicians.models import (
 
 # Every admin holds it (it also lists technicians): admins see every technician.
 READ_ALL = Permission.USERS_READ
+BULK_BATCH = 1000
+SEARCH_CHUNK = 64
 
 
 def _collection() -> AsyncCollection:
@@ -81,8 +84,10 @@ async def insert(session: Session, technician: Technician) -> None:
 async def insert_many(technicians: list[Technician], entries: list[SearchEntry | None]) -> None:
     """Bulk load (tests and the benchmark seed many technicians at once): the technicians
     and, for each findable one, its entry in the search cells (`entries[i]` is technician
-    i's, or None)."""
-    await Technician.insert_many(technicians)
+    i's, or None). Inserted 1,000 at a time: one long command keeps the embedded server
+    from answering the client's heartbeats, and the client then drops its connections."""
+    for start in range(0, len(technicians), BULK_BATCH):
+        await Technician.insert_many(technicians[start:start + BULK_BATCH])
     by_cell: dict[str, list[SearchEntry]] = {}
     for technician, entry in zip(technicians, entries, strict=True):
         if entry is not None and technician.search_cell:
@@ -195,16 +200,30 @@ async def move_search_entry(
         )
 
 
+async def _cells_where(field: str, cells: list[str]) -> list[dict[str, Any]]:
+    """The search-cell documents whose `field` is one of `cells`, asked for in chunks sent
+    at once: the embedded server checks every document it reads against the whole `$in`
+    list, so one long list costs documents × cells, and chunks keep that near linear."""
+    chunks = [cells[i:i + SEARCH_CHUNK] for i in range(0, len(cells), SEARCH_CHUNK)]
+    answers = await asyncio.gather(*(
+        _search_cells().find({field: {"$in": chunk}}, {"entries": 1}).to_list()
+        for chunk in chunks))
+    return [doc for docs in answers for doc in docs]
+
+
 async def search_entries(cells: list[str]) -> list[dict[str, Any]]:
     """The entries of the findable technicians whose fix lies in one of these cells."""
-    docs = await _search_cells().find({"_id": {"$in": cells}}, {"entries": 1}).to_list()
-    return [entry for doc in docs for entry in doc.get("entries", [])]
+    return [entry for doc in await _cells_where("_id", cells) for entry in doc["entries"]]
 
 
 async def search_entries_coarse(coarse_cells: list[str]) -> list[dict[str, Any]]:
-    """The entries whose fix lies in one of these coarse cells."""
+    """The entries whose fix lies in one of these coarse cells (read once each)."""
     wanted = set(coarse_cells)
-    docs = await _search_cells().find(
-        {"coarse_cells": {"$in": coarse_cells}}, {"entries": 1}).to_list()
-    return [entry for doc in docs for entry in doc.get("entries", [])
-            if entry.get("coarse_cell") in wanted]
+    seen: set[str] = set()
+    entries = []
+    for doc in await _cells_where("coarse_cells", coarse_cells):
+        if doc["_id"] in seen:
+            continue
+        seen.add(doc["_id"])
+        entries.extend(e for e in doc["entries"] if e["coarse_cell"] in wanted)
+    return entries
