@@ -31,6 +31,8 @@ Proof.
 Together: geodesic(q, p) ≥ L(k) + 1 m. The metre covers floating-point error and points
 that H3's float arithmetic puts in a neighbouring cell (nanometres). Since L(k) bounds all
 rings ≥ k, the running maximum of L over the rings read is a bound too. ∎
+Nothing depends on the resolution: the coarse search (resolution 6) uses the same bound
+over cells that hold each technician by its own coarse cell, not by its fine cell's parent.
 
 Step 3 also gives each candidate read a cheap lower bound, M_MIN_KM · σ(q, p), within
 1 % of its distance: candidates are ranked in order of it, and the exact (slow) geodesic is

@@ -59,6 +59,10 @@ class TechnicianUpdate(APIModel):
         if not self.model_fields_set:
             raise ValueError("send at least one of bio, specialities, certifications, "
                              "servicePincodes, skills")
+        nulled = sorted(name for name in self.model_fields_set - {"bio"}
+                        if getattr(self, name) is None)
+        if nulled:
+            raise ValueError(f"only bio may be null (not {', '.join(nulled)})")
         if self.skills is not None:
             self.skills = [Skill(s) for s in _unique(list(self.skills))]
         if self.specialities is not None:

@@ -94,6 +94,7 @@ async def test_owner_edits_profile_but_not_skills(api, client, mongo_db):
     customer = await api.customer()
     assert_error(await client.patch(url, json={"bio": "x"}, headers=customer.headers), 403)
     assert_error(await client.patch(url, json={}, headers=owner.headers), 422)
+    assert_error(await client.patch(url, json={"specialities": None}, headers=owner.headers), 422)
     finance = await api.admin("finance")
     assert_error(await client.patch(url, json={"skills": ["software"]}, headers=finance.headers),
                  403)
