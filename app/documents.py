@@ -18,6 +18,7 @@ from app.payments.models import RETIRED_INDEXES as PAYMENT_RETIRED_INDEXES
 from app.payouts.models import DOCUMENTS as PAYOUT_DOCUMENTS
 from app.platform_rules.models import DOCUMENTS as PLATFORM_RULE_DOCUMENTS
 from app.sessions.models import DOCUMENTS as SESSION_DOCUMENTS
+from app.technicians.models import DOCUMENTS as TECHNICIAN_DOCUMENTS
 from app.users.models import User
 
 DOCUMENT_MODELS: list[type] = [
@@ -30,6 +31,7 @@ DOCUMENT_MODELS: list[type] = [
     *SESSION_DOCUMENTS,
     User,
     *DEALER_DOCUMENTS,
+    *TECHNICIAN_DOCUMENTS,
     *CATALOG_DOCUMENTS,
     *ORDER_DOCUMENTS,
     *PLATFORM_RULE_DOCUMENTS,

@@ -50,6 +50,7 @@ from app.platform_rules.router import router as platform_rules_router
 from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
+from app.technicians.router import router as technicians_router
 from app.users import service as users_service
 from app.users.router import router as users_router
 
@@ -59,6 +60,7 @@ API_ROUTERS: list[APIRouter] = [
     auth_router,
     users_router,
     dealers_router,
+    technicians_router,
     catalog_router,
     orders_router,
     payments_router,
@@ -74,6 +76,8 @@ OPENAPI_TAGS = [
     {"name": "Authentication", "description": "Sign up, sign in, refresh and sign out"},
     {"name": "Users", "description": "Accounts and their governance"},
     {"name": "Dealers", "description": "Dealer onboarding, verification and compliance"},
+    {"name": "Technicians", "description": "Technician onboarding and approval, live location "
+                                           "with spoofing checks, availability, nearby search"},
     {"name": "Products", "description": "The parts catalogue with B2B/B2C prices"},
     {"name": "Inventory", "description": "Stock per product; reservations never oversell"},
     {"name": "Orders", "description": "Rule-checked B2B/B2C orders and their lifecycle"},

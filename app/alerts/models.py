@@ -27,6 +27,8 @@ class AlertKind(StrEnum):
     PAYMENT_CAPTURED_AFTER_FAILURE = "payment_captured_after_failure"
     # The embedded database died repeatedly and was restarted by `make run`'s supervisor.
     DATABASE_RESTARTED = "database_restarted"
+    # Every third spoofing flag of a technician's location within 24 hours: made unavailable.
+    LOCATION_SPOOFING = "location_spoofing"
 
 
 class Alert(Document):

@@ -33,6 +33,7 @@ from app.core.config_sections import (
     OrderSettings,
     RateLimitSettings,
     Section,
+    TechnicianSettings,
 )
 from app.core.secrets_policy import PUBLISHED_SECRETS, weakness
 
@@ -42,7 +43,7 @@ __all__ = [
     "RAZORPAYX_API", "AuditSettings", "AuthSettings", "DatabaseSettings", "Environment",
     "EscrowSettings", "OrderSettings", "PaymentGatewayKind", "PaymentSettings",
     "PayoutProviderKind", "PayoutSettings", "RateLimitSettings", "Settings", "get_settings",
-    "settings", "use_settings",
+    "settings", "use_settings", "TechnicianSettings",
 ]
 
 class Settings(Section):
@@ -98,6 +99,7 @@ class Settings(Section):
     orders: OrderSettings = Field(default_factory=OrderSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    technicians: TechnicianSettings = Field(default_factory=TechnicianSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -220,6 +220,39 @@ class AuditSettings(Section):
         return value
 
 
+class TechnicianSettings(Section):
+    """Technicians' live location and the ranking of the nearby search."""
+
+    location_fresh_seconds: int = Field(
+        default=600,
+        ge=1,
+        validation_alias="LOCATION_FRESH_SECONDS",
+        description="A technician's last accepted fix must be younger than this to go available "
+        "and to appear in nearby search and matching (older: out of search, no job needed)",
+    )
+    location_max_speed_kmh: float = Field(
+        default=150,
+        gt=0,
+        validation_alias="LOCATION_MAX_SPEED_KMH",
+        description="Fastest plausible travel between two fixes (geodesic distance over the "
+        "time between them); faster is refused as IMPOSSIBLE_SPEED, a spoofing flag",
+    )
+    rating_prior_mean: float = Field(
+        default=4.0,
+        ge=0,
+        le=5,
+        validation_alias="RATING_PRIOR_MEAN",
+        description="Bayesian rating: the mean a technician's rating starts from, (prior weight "
+        "× prior mean + sum of ratings) / (prior weight + count)",
+    )
+    rating_prior_weight: float = Field(
+        default=5,
+        ge=0,
+        validation_alias="RATING_PRIOR_WEIGHT",
+        description="Bayesian rating: how many ratings the prior mean counts as",
+    )
+
+
 def _base64_bytes(value: str) -> bytes:
     try:
         return base64.b64decode(value.strip(), validate=True)

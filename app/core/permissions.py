@@ -49,6 +49,9 @@ class Permission(StrEnum):
     ORDERS_READ_ALL = "orders:read-all"
     ORDERS_OVERRIDE = "orders:override"
     LOCATION_UPDATE = "technicians:update-location"
+    TECHNICIAN_PROFILE_SUBMIT = "technicians:submit-profile"
+    TECHNICIANS_MANAGE = "technicians:manage"
+    TECHNICIANS_SEARCH = "technicians:search-nearby"
     RULES_READ = "rules:read"
     PAYMENTS_MAKE = "payments:make"
     PAYMENTS_READ_ALL = "payments:read-all"
@@ -69,7 +72,7 @@ class Permission(StrEnum):
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(
         {Permission.PROFILE_READ, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
-         Permission.DISPUTES_OPEN}
+         Permission.DISPUTES_OPEN, Permission.TECHNICIANS_SEARCH}
     ),
     Role.DEALER: frozenset(
         {
@@ -81,7 +84,9 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PAYOUT_ACCOUNTS_REGISTER,
         }
     ),
-    Role.TECHNICIAN: frozenset({Permission.PROFILE_READ, Permission.LOCATION_UPDATE}),
+    Role.TECHNICIAN: frozenset(
+        {Permission.PROFILE_READ, Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT}
+    ),
     Role.ADMIN: frozenset(
         {
             Permission.PROFILE_READ,
@@ -90,6 +95,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RULES_READ,
             Permission.PAYMENTS_READ_ALL,
             Permission.DISPUTES_READ_ALL,
+            Permission.TECHNICIANS_SEARCH,
         }
     ),
     Role.SYSTEM: frozenset(),
@@ -101,6 +107,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.USERS_MANAGE,
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
+            Permission.TECHNICIANS_MANAGE,
             Permission.PRICING_RULES_MANAGE,
             Permission.PRODUCTS_MODERATE,
             Permission.ORDERS_OVERRIDE,
@@ -115,6 +122,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.USERS_MANAGE,
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
+            Permission.TECHNICIANS_MANAGE,
         }
     ),
     AdminScope.FINANCE: frozenset(
@@ -137,7 +145,9 @@ _SCOPE_PERMISSIONS[AdminScope.SUPERADMIN] = frozenset(
 )
 
 # What an account awaiting approval may still do: read itself and ask to be verified.
-_PENDING_PERMISSIONS = frozenset({Permission.PROFILE_READ, Permission.DEALER_PROFILE_SUBMIT})
+_PENDING_PERMISSIONS = frozenset(
+    {Permission.PROFILE_READ, Permission.DEALER_PROFILE_SUBMIT, Permission.TECHNICIAN_PROFILE_SUBMIT}
+)
 
 
 def permissions_of(role: Role, scopes: list[str] | tuple[str, ...] = ()) -> frozenset[Permission]:

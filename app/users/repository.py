@@ -108,6 +108,12 @@ async def link_dealer_profile(session: Session, user_id: str, dealer_id: str) ->
     await _users().update_one({"_id": user_id}, {"$set": {"dealer_id": dealer_id}}, session=session)
 
 
+async def link_technician_profile(session: Session, user_id: str, technician_id: str) -> None:
+    await _users().update_one(
+        {"_id": user_id}, {"$set": {"technician_id": technician_id}}, session=session
+    )
+
+
 async def add_session(
     session: Session, user_id: str, session_id: str, max_sessions: int
 ) -> list[str] | None:

@@ -56,6 +56,11 @@ async def link_dealer_profile(session: Session, user_id: str, dealer_id: str) ->
     await repository.link_dealer_profile(session, user_id, dealer_id)
 
 
+async def link_technician_profile(session: Session, user_id: str, technician_id: str) -> None:
+    """Record on the account the technician profile it acts for (in the profile's transaction)."""
+    await repository.link_technician_profile(session, user_id, technician_id)
+
+
 async def get_account(user_id: str) -> User | None:
     """Any account, in the system scope (resolving who is calling)."""
     return await repository.get_account(user_id)
@@ -242,10 +247,11 @@ async def activate_account(session: Session, actor: Actor, user_id: str, reason:
 
 async def follow_profile_status(
     session: Session, actor: Actor, user_id: str, status: AccountStatus, reason: str | None,
-    *, override: bool = False,
+    *, override: bool = False, profile: str = "dealer profile",
 ) -> bool:
-    """Move an account with its dealer profile's block, suspension or reinstatement, in that
-    change's transaction; a suspended or blocked account's sessions end at once.
+    """Move an account with its dealer (or technician) profile's block, suspension or
+    reinstatement, in that change's transaction; a suspended or blocked account's sessions
+    end at once.
 
     Only moves the account table allows are made (lifting an account's block only when the
     profile's own move is an override); any other leaves the account as it is. True if moved.
@@ -267,7 +273,7 @@ async def follow_profile_status(
     await audit.record(
         session, actor=actor, action="user.status_changed", subject_type="user",
         subject_id=target.id, changes=audit.diff(before, after), reason=reason,
-        override=move in OVERRIDABLE, metadata={"followed": "dealer profile"},
+        override=move in OVERRIDABLE, metadata={"followed": profile},
     )
     return True
 
