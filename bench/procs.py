@@ -133,6 +133,7 @@ class Server:
             **os.environ,
             "MONGODB_URL": self.db.url,
             "MONGODB_DB": DB_NAME,
+            "AUDIT_CHECKPOINT_FILE": str(Path(self.data_dir.name) / "checkpoints.jsonl"),
             "HOST": "127.0.0.1",
             "PORT": str(self.api_port),
             "APP_ENV": "development",

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core import clock, database
-from app.core.config import AuthSettings, DatabaseSettings, Environment, RateLimitSettings, Settings
+from app.core.config import (
+    AuditSettings,
+    AuthSettings,
+    DatabaseSettings,
+    Environment,
+    RateLimitSettings,
+    Settings,
+)
 from app.core.embedded import EmbeddedMongo
 from app.main import create_app
 from app.payments.gateway import RazorpayGateway
@@ -35,8 +43,15 @@ def mongo_server() -> Iterator[EmbeddedMongo]:
 
 
 @pytest.fixture
-def config(mongo_server: EmbeddedMongo, request: pytest.FixtureRequest) -> Settings:
+def config(
+    mongo_server: EmbeddedMongo, request: pytest.FixtureRequest, tmp_path: Path
+) -> Settings:
     sections: dict[str, Any] = {
+        # Each test keeps its audit signing key and checkpoint file in its own directory.
+        "audit": AuditSettings(
+            signing_key_file=str(tmp_path / "audit" / "signing.key"),
+            checkpoint_file=str(tmp_path / "audit" / "checkpoints.jsonl"),
+        ),
         "database": DatabaseSettings(
             mongodb_url=mongo_server.url, mongodb_db=f"test_{uuid.uuid4().hex[:12]}"
         ),

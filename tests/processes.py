@@ -118,7 +118,10 @@ class ApiProcess:
 
     async def start(self) -> "ApiProcess":
         self.port = free_port()
-        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        env = {
+            **os.environ, "AUDIT_CHECKPOINT_FILE": str(self.log_path.parent / "checkpoints.jsonl"),
+            **self.env, "HOST": "127.0.0.1", "PORT": str(self.port),
+        }
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve"], cwd=REPO_ROOT, env=env,

@@ -76,6 +76,9 @@ class Served:
         }
         env.update({
             "HOST": "127.0.0.1", "PORT": str(self.port), "EMBEDDED_DB_PATH": str(self.db_path),
+            # Its own checkpoints: another test's chain of the same database name must not
+            # be held against this one.
+            "AUDIT_CHECKPOINT_FILE": str(self.data_dir / "audit" / "checkpoints.jsonl"),
             "BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL, "BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "RATE_LIMITS_ENABLED": "false", "LOG_LEVEL": "WARNING", **self.env,
         })
