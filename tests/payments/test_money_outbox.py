@@ -137,8 +137,11 @@ async def test_refund_marked_processed_only_with_its_ledger_settlement(
 
     response = await pay.refund(payment_id, 10_000)
 
-    assert response.status_code == 500
-    assert response.json()["success"] is False
+    # The first settlement crashes: usually the refund's own answer from the gateway (500), but
+    # the sandbox's refund.processed webhook races it and may be the one that crashes (then the
+    # answer settles it and the refund is created).
+    assert response.status_code in (201, 500), response.text
+    assert response.json()["success"] is (response.status_code == 201)
     # Whichever comes next (the dispatch job resending under the same key, or the gateway's
     # refund.processed webhook) settles it, once, status and ledger together.
     await tasks.dispatch_pending_refunds()
