@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from app.core.config_repairs import RatingSettings, RepairSettings
 from app.core.config_money import (
     DEFAULT_PAYOUT_ACCOUNT_KEY,
     DEFAULT_RAZORPAY_KEY_ID,
@@ -43,7 +44,7 @@ __all__ = [
     "RAZORPAYX_API", "AuditSettings", "AuthSettings", "DatabaseSettings", "Environment",
     "EscrowSettings", "OrderSettings", "PaymentGatewayKind", "PaymentSettings",
     "PayoutProviderKind", "PayoutSettings", "RateLimitSettings", "Settings", "get_settings",
-    "settings", "use_settings", "TechnicianSettings",
+    "settings", "use_settings", "TechnicianSettings", "RepairSettings", "RatingSettings",
 ]
 
 class Settings(Section):
@@ -100,6 +101,8 @@ class Settings(Section):
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     technicians: TechnicianSettings = Field(default_factory=TechnicianSettings)
+    repairs: RepairSettings = Field(default_factory=RepairSettings)
+    ratings: RatingSettings = Field(default_factory=RatingSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
