@@ -29,6 +29,14 @@ class AlertKind(StrEnum):
     DATABASE_RESTARTED = "database_restarted"
     # Every third spoofing flag of a technician's location within 24 hours: made unavailable.
     LOCATION_SPOOFING = "location_spoofing"
+    # A hardware repair no eligible technician took (all declined, expired or none near).
+    REPAIR_UNASSIGNED = "repair_unassigned"
+    # An accepted offline repair not started within REPAIR_START_GRACE_MINUTES of its time.
+    REPAIR_START_OVERDUE = "repair_start_overdue"
+    # For review, never an automatic block: a technician accepting under half of its last
+    # 20 offers, or averaging under 3.5 over at least 10 ratings.
+    TECHNICIAN_LOW_ACCEPTANCE = "technician_low_acceptance"
+    TECHNICIAN_LOW_RATING = "technician_low_rating"
 
 
 class Alert(Document):

@@ -67,12 +67,19 @@ class Permission(StrEnum):
     DISPUTES_OPEN = "disputes:open"
     DISPUTES_READ_ALL = "disputes:read-all"
     DISPUTES_MANAGE = "disputes:manage"
+    REPAIRS_BOOK = "repairs:book"
+    REPAIRS_WORK = "repairs:work"
+    REPAIRS_READ_ALL = "repairs:read-all"
+    REPAIRS_ASSIGN = "repairs:assign"
+    RATINGS_WRITE = "ratings:write"
+    RATINGS_MODERATE = "ratings:moderate"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(
         {Permission.PROFILE_READ, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
-         Permission.DISPUTES_OPEN, Permission.TECHNICIANS_SEARCH}
+         Permission.DISPUTES_OPEN, Permission.TECHNICIANS_SEARCH, Permission.REPAIRS_BOOK,
+         Permission.RATINGS_WRITE}
     ),
     Role.DEALER: frozenset(
         {
@@ -85,7 +92,9 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.TECHNICIAN: frozenset(
-        {Permission.PROFILE_READ, Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT}
+        {Permission.PROFILE_READ, Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT,
+         Permission.REPAIRS_WORK, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
+         Permission.DISPUTES_OPEN, Permission.PAYOUT_ACCOUNTS_REGISTER}
     ),
     Role.ADMIN: frozenset(
         {
@@ -96,6 +105,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PAYMENTS_READ_ALL,
             Permission.DISPUTES_READ_ALL,
             Permission.TECHNICIANS_SEARCH,
+            Permission.REPAIRS_READ_ALL,
         }
     ),
     Role.SYSTEM: frozenset(),
@@ -114,11 +124,14 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.ESCROW_OVERRIDE,
             Permission.ALERTS_MANAGE,
             Permission.DISPUTES_MANAGE,
+            Permission.REPAIRS_ASSIGN,
+            Permission.RATINGS_MODERATE,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(
         {
             Permission.AUDIT_READ,
+            Permission.RATINGS_MODERATE,
             Permission.USERS_MANAGE,
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
