@@ -11,7 +11,6 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from app.core.config_repairs import RatingSettings, RepairSettings
 from app.core.config_money import (
     DEFAULT_PAYOUT_ACCOUNT_KEY,
     DEFAULT_RAZORPAY_KEY_ID,
@@ -25,6 +24,7 @@ from app.core.config_money import (
     PayoutProviderKind,
     PayoutSettings,
 )
+from app.core.config_repairs import RatingSettings, RepairSettings
 from app.core.config_sections import (
     DEFAULT_JWT_SECRET,
     AuditSettings,
