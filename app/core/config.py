@@ -24,6 +24,7 @@ from app.core.config_money import (
     PayoutProviderKind,
     PayoutSettings,
 )
+from app.core.config_realtime import CallSettings, ChatSettings, MediaSettings, RealtimeSettings
 from app.core.config_repairs import RatingSettings, RepairSettings
 from app.core.config_sections import (
     DEFAULT_JWT_SECRET,
@@ -103,6 +104,10 @@ class Settings(Section):
     technicians: TechnicianSettings = Field(default_factory=TechnicianSettings)
     repairs: RepairSettings = Field(default_factory=RepairSettings)
     ratings: RatingSettings = Field(default_factory=RatingSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    calls: CallSettings = Field(default_factory=CallSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
