@@ -5,6 +5,7 @@ from app.alerts.models import RETIRED_INDEXES as ALERT_RETIRED_INDEXES
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
+from app.chat.models import DOCUMENTS as CHAT_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
 from app.core.leases import JobRun, Lease
 from app.dealers.models import DOCUMENTS as DEALER_DOCUMENTS
@@ -36,6 +37,7 @@ DOCUMENT_MODELS: list[type] = [
     *TECHNICIAN_DOCUMENTS,
     *REPAIR_DOCUMENTS,
     *RATING_DOCUMENTS,
+    *CHAT_DOCUMENTS,
     *CATALOG_DOCUMENTS,
     *ORDER_DOCUMENTS,
     *PLATFORM_RULE_DOCUMENTS,

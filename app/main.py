@@ -18,6 +18,10 @@ from app.auth.router import router as auth_router
 from app.catalog import service as catalog_service
 from app.catalog import tasks as catalog_tasks
 from app.catalog.router import router as catalog_router
+from app.chat import lifecycle as chat_lifecycle
+from app.chat import socket as chat_socket  # noqa: F401 (declares the chat:* socket events)
+from app.chat import tasks as chat_tasks
+from app.chat.router import router as chat_router
 from app.core.config import Settings, get_settings, use_settings
 from app.core.database import Database, get_database, set_database
 from app.core.errors import error_response, install_error_handlers
@@ -29,6 +33,7 @@ from app.core.ratelimit import RateLimiter, enforce_rate_limit
 from app.core.schemas import Envelope, ok
 from app.dealers import service as dealers_service
 from app.dealers.router import router as dealers_router
+from app.disputes import opening as dispute_opening
 from app.disputes import resolution as dispute_resolution
 from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
@@ -63,6 +68,7 @@ API_ROUTERS: list[APIRouter] = [
     dealers_router,
     technicians_router,
     ratings_router,
+    chat_router,
     catalog_router,
     orders_router,
     payments_router,
@@ -82,6 +88,8 @@ OPENAPI_TAGS = [
                                            "with spoofing checks, availability, nearby search"},
     {"name": "Ratings", "description": "Customers rate their completed repairs; technicians' "
                                        "averages, Bayesian scores and score distributions"},
+    {"name": "Chat", "description": "Job chat over REST and Socket.IO: history with read "
+                                    "receipts, admin status changes and moderation"},
     {"name": "Products", "description": "The parts catalogue with B2B/B2C prices"},
     {"name": "Inventory", "description": "Stock per product; reservations never oversell"},
     {"name": "Orders", "description": "Rule-checked B2B/B2C orders and their lifecycle"},
@@ -118,6 +126,8 @@ def _jobs(config: Settings) -> JobRunner:
             interval=config.escrow.job_interval_seconds,
         )
     )
+    for job in chat_tasks.jobs():
+        runner.add(job)
     for job in payment_tasks.jobs(config):
         runner.add(job)
     runner.add(
@@ -186,6 +196,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     payments_service.register_event_handler("payout", payouts_service.apply_provider_event)
     orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
     payments_service.register_release_hook(dispute_resolution.complete_after_release)
+    dispute_opening.register_opened_hook(chat_lifecycle.lock_for_dispute)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
     if config.cors_origins:

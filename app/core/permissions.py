@@ -73,6 +73,7 @@ class Permission(StrEnum):
     REPAIRS_ASSIGN = "repairs:assign"
     RATINGS_WRITE = "ratings:write"
     RATINGS_MODERATE = "ratings:moderate"
+    CHAT_MODERATE = "chat:moderate"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -126,12 +127,14 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.DISPUTES_MANAGE,
             Permission.REPAIRS_ASSIGN,
             Permission.RATINGS_MODERATE,
+            Permission.CHAT_MODERATE,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(
         {
             Permission.AUDIT_READ,
             Permission.RATINGS_MODERATE,
+            Permission.CHAT_MODERATE,
             Permission.USERS_MANAGE,
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,

@@ -1,5 +1,7 @@
 """Opening a dispute: the buyer disputes a paid order, which freezes its escrow."""
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
@@ -23,6 +25,18 @@ from app.orders import service as orders_service
 from app.orders.models import Order, OrderStatus
 from app.payments import service as payments_service
 from app.payments.models import EscrowStatus, Payment
+
+log = logging.getLogger(__name__)
+OpenedHook = Callable[[str], Awaitable[None]]
+_opened_hooks: list[OpenedHook] = []
+
+
+def register_opened_hook(hook: OpenedHook) -> None:
+    """Run `hook(order_id)` after a dispute of the order has been opened (committed); the
+    chat locks the order's chat with it. A failing hook is logged, never undoes the dispute."""
+    if hook not in _opened_hooks:
+        _opened_hooks.append(hook)
+
 
 # A completed order stays disputable until its window closes: a finance release right after
 # delivery completes it, and must not end the buyer's window early.
@@ -127,4 +141,9 @@ async def open_dispute(actor: Actor, data: DisputeCreate) -> DisputeView:
     except DuplicateKeyError:
         existing = await repository.open_dispute_id(order.id)
         raise DisputeAlreadyOpen(data={"disputeId": existing, "orderId": order.id}) from None
+    for hook in _opened_hooks:
+        try:
+            await hook(order.id)
+        except Exception:
+            log.exception("a dispute-opened hook failed", extra={"orderId": order.id})
     return await get_visible(actor, dispute.id)

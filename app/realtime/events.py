@@ -44,6 +44,22 @@ async def emit_to_user(user_id: str, event: str, data: Any) -> None:
         log.warning("could not emit a real-time event", exc_info=True, extra={"event": event})
 
 
+def job_room(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+async def emit_to_room(room: str, event: str, data: Any, skip_sid: str | None = None) -> None:
+    """Push `event` to every client in `room` (on every instance with Redis), except the
+    connection `skip_sid`; best effort (the caller has stored what it announces)."""
+    if _server is None:
+        return
+    try:
+        await _server.emit(event, data, room=room, skip_sid=skip_sid)
+    except Exception:
+        log.warning("could not emit a real-time event", exc_info=True,
+                    extra={"event": event, "room": room})
+
+
 async def disconnect_local_members(server: socketio.AsyncServer, room: str) -> None:
     """Disconnect this process's clients in `room` (namespace '/')."""
     members = [sid for sid, _ in server.manager.get_participants("/", room)]

@@ -105,8 +105,8 @@ async def dispatch(server: socketio.AsyncServer, event: _Event, sid: str, data: 
         except ValidationError as exc:
             first = exc.errors()[0] if exc.errors() else {}
             where = ".".join(str(part) for part in first.get("loc", ()))
-            return refusal("VALIDATION_ERROR",
-                           f"{where}: {first.get('msg', 'invalid')}" if where else "Invalid payload")
+            what = first.get("msg", "invalid")
+            return refusal("VALIDATION_ERROR", f"{where}: {what}" if where else what)
     try:
         result = await event.handler(SocketCall(sid=sid, actor=actor, server=server), payload)
     except AppError as exc:
