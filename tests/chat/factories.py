@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from bson import ObjectId
 
 from app.core import clock
 from app.repairs.models import IssueType, Repair, RepairMode, RepairStatus
@@ -38,11 +39,17 @@ def repair_document(customer_id: str, technician_user_id: str | None,
     )
 
 
-def raw(repair: Repair) -> dict[str, Any]:
-    """The repair as a plain document, for inserting through another process's database."""
-    document = repair.model_dump(exclude={"id", "revision_id"})
-    document["_id"] = repair.id
-    return document
+def raw_repair(customer_id: str, technician_user_id: str) -> dict[str, Any]:
+    """An assigned, in-progress repair as a plain document, for a database this process has
+    not initialised Beanie on (the API runs in other processes)."""
+    now = clock.utcnow()
+    return {"_id": f"rep_{ObjectId()}", "customer_id": customer_id, "device_brand": "Apple",
+            "device_model": "iPhone 13", "issue_type": IssueType.HARDWARE.value,
+            "issue_description": "Cracked screen", "mode": RepairMode.OFFLINE.value,
+            "status": RepairStatus.IN_PROGRESS.value, "status_history": [],
+            "offered_technician_ids": [], "technician_id": "tch_test",
+            "technician_user_id": technician_user_id, "order_ids": [], "cancellation_fee": 0,
+            "version": 1, "created_at": now, "updated_at": now}
 
 
 async def repair_job(customer: Account, technician: Account | None,
