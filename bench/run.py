@@ -23,13 +23,13 @@ import aiohttp
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repository, not bench/
 
-from bench import load, report, scenarios, seed  # noqa: E402
+from bench import chat_fanout, load, report, scenarios, seed  # noqa: E402
 from bench.load import Measured  # noqa: E402
 from bench.procs import Server, machine  # noqa: E402
 from bench.scenarios import BROWSE, Context  # noqa: E402
 
 AFTER_BROWSE = ["product", "me", "order", "order_create", "race", "purchase", "login",
-                "health_end"]
+                "chat_fanout", "health_end"]
 SCENARIOS = ["health", *BROWSE, *AFTER_BROWSE]
 FIRST_TIER = 1_000
 REFERENCE_SECONDS = 2.0
@@ -120,6 +120,8 @@ class Bench:
                                                       stock=scenarios.RACE_UNITS)
                     await seed.api_product(http, base, seeded)
                     job = scenarios.race(self.ctx, http, name, products)
+                elif name == "chat_fanout":
+                    job = chat_fanout.chat_fanout(self.ctx, name, args.chat_clients)
                 elif name == "health_end":
                     job = scenarios.health(self.ctx, http, name)
                 else:
@@ -148,6 +150,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--products", type=int, default=None, help="10,000 (quick: 1,000)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated, of: {', '.join(SCENARIOS)}")
+    parser.add_argument("--chat-clients", type=int, default=500,
+                        help="Socket.IO clients in the chat_fanout room (500)")
     parser.add_argument("--quick", action="store_true", help="2 s per scenario, 1,000 products")
     parser.add_argument("--webhooks", action="store_true",
                         help="the sandbox also delivers the payment webhooks (off, as in tests)")

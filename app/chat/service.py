@@ -31,6 +31,7 @@ from app.chat.schemas import (
     MessageRead,
     ReadNotice,
 )
+from app.chat.transitions import accepts_messages
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.pagination import PageRequest
@@ -71,10 +72,13 @@ async def send(actor: Actor, job_id: str, data: MessageCreate) -> tuple[ChatMess
     """Post a message (stored, then broadcast to `job:{jobId}`); a retry returns the first
     message. Returns (message, whether it is new)."""
     job = await jobs_service.participant_job(actor, job_id)
-    first = await repository.message_by_client_id(job.id, actor.id, data.client_message_id)
-    if first is not None:
-        return first, False
-    lifecycle.refuse_unless_open(await lifecycle.current_chat(job))
+    chat = await lifecycle.current_chat(job)
+    if not accepts_messages(chat.status):
+        # A retry of a message stored before the chat closed still gets that message.
+        first = await repository.message_by_client_id(job.id, actor.id, data.client_message_id)
+        if first is not None:
+            return first, False
+        lifecycle.refuse_unless_open(chat)
     if data.media_ids and not await _media_belongs_to(job.id, list(data.media_ids)):
         raise UnknownMedia(data={
             "code": MEDIA_NOT_FOUND,

@@ -34,10 +34,14 @@ async def test_an_admin_locks_and_reopens_a_chat_audited_and_announced(live_serv
                     chat_client(live_server, people.technician) as technician):
             for member in (customer, technician):
                 ok_data(await member.join(people.job_id))
+            cmid = client_message_id()
+            before = ok_data(await customer.send(people.job_id, "before", cmid))
+            assert await technician.next() == before
             by_customer = await api.client.patch(url, json=lock, headers=people.customer.headers)
             locked = await api.client.patch(url, json=lock, headers=people.admin.headers)
             announced = await technician.next("chat:status")
             ack = await customer.send(people.job_id, "hello?")
+            retried = await customer.send(people.job_id, "before", cmid)
             refused = await post(api, people.technician, people.job_id)
             twice = await api.client.patch(url, json=lock, headers=people.admin.headers)
             reopened = await api.client.patch(url, json={"status": "open", "reason": "Apologised"},
@@ -52,6 +56,7 @@ async def test_an_admin_locks_and_reopens_a_chat_audited_and_announced(live_serv
     assert locked.json()["data"]["status"] == "locked" == announced["status"]
     assert announced["statusReason"] == "Abusive language" and announced["jobId"] == people.job_id
     assert error_code(ack) == "CHAT_CLOSED"
+    assert ok_data(retried) == before  # stored before the lock: a retry still gets it
     body = assert_error(refused, 409)
     assert body["data"]["code"] == "CHAT_CLOSED" and body["data"]["status"] == "locked"
     assert assert_error(twice, 409)["data"] == {"status": "locked"}
@@ -59,7 +64,8 @@ async def test_an_admin_locks_and_reopens_a_chat_audited_and_announced(live_serv
     assert audit[0]["reason"] == "Abusive language" and audit[0]["actorId"] == people.admin.id
     assert audit[0]["changes"]["status"] == {"from": "open", "to": "locked"}
     assert (await mongo_db.chats.find_one({"_id": people.job_id}))["status"] == "open"
-    assert [m["text"] for m in await mongo_db.chat_messages.find({}).to_list()] == ["sorry"]
+    texts = [m["text"] for m in await mongo_db.chat_messages.find({}).sort("created_at", 1).to_list()]
+    assert texts == ["before", "sorry"]
 
 
 async def test_the_chat_closes_by_itself_days_after_the_job_finished(live_server: LiveServer,
