@@ -33,12 +33,15 @@ class Room:
         self.sent_at: dict[str, float] = {}
         self.pending = 0
         self.all_in = asyncio.Event()
+        self.round: list[float] = []  # the receipts of the message in flight
 
     def receive(self, message: dict[str, Any]) -> None:
         sent = self.sent_at.get(message.get("clientMessageId", ""))
         if sent is None:
             return  # a message of an earlier round that timed out
-        self.measured.latencies.append(time.perf_counter() - sent)
+        latency = time.perf_counter() - sent
+        self.measured.latencies.append(latency)
+        self.round.append(latency)
         record(self.measured, Outcome(True, "received"))
         self.pending -= 1
         if self.pending == 0:
@@ -83,10 +86,13 @@ async def chat_fanout(ctx: Context, name: str, clients: int) -> Measured:
         started = time.perf_counter()
         messages = 0
         acks: list[float] = []
+        firsts: list[float] = []  # per message: send → the first client's receipt
+        spreads: list[float] = []  # per message: first receipt → last receipt
         while time.perf_counter() - started < ctx.seconds:
             cmid = f"bench-{next(_messages)}-{time.time_ns()}"
             room.pending, room.sent_at = clients, {cmid: time.perf_counter()}
             room.all_in.clear()
+            room.round = []
             sent = room.sent_at[cmid]
             ack = await sender.call("chat:send", {"jobId": job_id, "text": f"fan-out {messages}",
                                                   "clientMessageId": cmid}, timeout=RECEIPT_TIMEOUT)
@@ -100,14 +106,24 @@ async def chat_fanout(ctx: Context, name: str, clients: int) -> Measured:
                 for _ in range(room.pending):
                     record(measured, Outcome(False, "not received",
                                              f"{room.pending} clients without the message"))
+            if room.round:
+                firsts.append(min(room.round))
+                spreads.append(max(room.round) - min(room.round))
             messages += 1
         measured.elapsed = time.perf_counter() - started
         meter.stop(measured)
-        acks.sort()
         measured.notes.append(
-            f"{messages} messages × {clients} clients; the sender's ack (stored) p50 "
-            f"{acks[len(acks) // 2] * 1000:.1f} ms" if acks else "no message sent")
+            f"{messages} messages × {clients} clients; per message, p50: the sender's ack "
+            f"{_median(acks):.1f} ms, the first receipt {_median(firsts):.1f} ms, first to "
+            f"last receipt {_median(spreads):.1f} ms" if acks else "no message sent")
     finally:
         await sender.disconnect()
         await room.close()
     return measured
+
+
+def _median(values: list[float]) -> float:
+    """In milliseconds; NaN for none."""
+    if not values:
+        return float("nan")
+    return sorted(values)[len(values) // 2] * 1000
