@@ -128,9 +128,17 @@ def _code_of(exc: AppError) -> str:
 
 
 def install(server: socketio.AsyncServer) -> None:
-    """Put every declared event on the server (namespace '/')."""
+    """Put every declared event on the server (namespace '/'), and answer any other event
+    with an UNKNOWN_EVENT refusal instead of leaving the client's ack to time out."""
     for event in _EVENTS.values():
-        async def handle(sid: str, data: Any = None, _event: _Event = event) -> Any:
-            return await dispatch(server, _event, sid, data)
+        async def handle(sid: str, *args: Any, _event: _Event = event) -> Any:
+            if len(args) > 1:  # emit(event, a, b): one payload object is the protocol
+                return refusal("BAD_REQUEST", "Send one payload object per event")
+            return await dispatch(server, _event, sid, args[0] if args else None)
 
         server.on(event.name, handle)
+
+    async def unknown(event: str, sid: str, *args: Any) -> Any:
+        return refusal("UNKNOWN_EVENT", f"No such event: {event[:64]}")
+
+    server.on("*", unknown)
