@@ -26,6 +26,7 @@ from app.realtime.events import emit_to_room, job_room
 
 AUTO_CLOSE_REASON = "The job finished {days} day(s) ago"
 DISPUTE_LOCK_REASON = "A dispute of this job was opened"
+LOCK_ATTEMPTS = 5
 
 
 def is_due_to_close(job: Job) -> bool:
@@ -56,7 +57,7 @@ async def _move(actor: Actor, chat: Chat, action: ChatAction, mover: Mover, reas
     move = move_for(chat.status, action, mover)
     if move is None:
         raise IllegalChatTransition(
-            f"A {chat.status.value} chat cannot be moved to {ACTION_TARGETS[action]}",
+            f"The chat is {chat.status.value}: it cannot become {ACTION_TARGETS[action]}",
             {"status": chat.status.value})
     now = clock.utcnow()
 
@@ -105,7 +106,9 @@ async def lock_for_dispute(job_id: str) -> None:
     """Disputes' hook: a dispute of the job was opened, so its chat takes no more messages.
     Already locked: nothing to do."""
     chat = await repository.get_or_create_chat(job_id)
-    while chat.status is not ChatStatus.LOCKED:
+    for _ in range(LOCK_ATTEMPTS):  # another change may win the race; read and lock again
+        if chat.status is ChatStatus.LOCKED:
+            return
         try:
             await _move(SYSTEM_ACTOR, chat, ChatAction.LOCK, Mover.SYSTEM, DISPUTE_LOCK_REASON)
             return
@@ -113,6 +116,7 @@ async def lock_for_dispute(job_id: str) -> None:
             fresh = await repository.get_chat(job_id)
             assert fresh is not None
             chat = fresh
+    raise IllegalChatTransition("The chat kept changing; it could not be locked")
 
 
 async def close_if_due(job_id: str) -> bool:
