@@ -33,6 +33,8 @@ from app.disputes import resolution as dispute_resolution
 from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
 from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
+from app.media import service as media_service
+from app.media.router import router as media_router
 from app.notifications.router import router as notifications_router
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
@@ -89,6 +91,7 @@ OPENAPI_TAGS = [
     {"name": "Disputes", "description": "Buyers' disputes over paid orders: evidence notes and "
                                         "resolutions that refund, release or split the escrow"},
     {"name": "Payouts", "description": "Recipients' bank accounts and payouts of their payable balance"},
+    {"name": "Media", "description": "Images and videos shared in a job's chat, stored in GridFS"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
@@ -198,6 +201,8 @@ def create_fastapi(config: Settings) -> FastAPI:
         app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
     app.include_router(payment_webhook_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=config.payments.webhook_max_body_bytes)
+    app.include_router(media_router, dependencies=[Depends(enforce_rate_limit)],
+                       max_body_size=media_service.upload_body_limit(config.media))
     _add_health_routes(app)
     if config.payments.uses_sandbox or config.payouts.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))
