@@ -10,6 +10,7 @@ unread bytes are skipped when the caller moves on to the next part.
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -17,7 +18,8 @@ from starlette.requests import Request
 
 from app.media.exceptions import MalformedUpload
 
-Event = tuple[str, bytes]
+# (kind, payload): part data carries its bytes, "headers" the part's headers as parsed.
+Event = tuple[str, Any]
 MAX_FIELD_BYTES = 1024  # a text field (jobId) is short
 
 
@@ -69,7 +71,8 @@ class FormStream:
                 "on_header_field": self._on_header_field,
                 "on_header_value": self._on_header_value,
                 "on_header_end": self._on_header_end,
-                "on_headers_finished": lambda: self._events.append(("headers", b"")),
+                # Each part's own dict: one read may parse the headers of several parts.
+                "on_headers_finished": lambda: self._events.append(("headers", self._headers)),
                 "on_part_data": lambda data, start, end: self._events.append(
                     ("data", bytes(data[start:end]))),
                 "on_part_end": lambda: self._events.append(("part_end", b"")),
@@ -85,14 +88,14 @@ class FormStream:
             if part is not None and not part._done:
                 async for _ in part.chunks():
                     pass
-            kind, _ = await self.next_event()
+            kind, headers = await self.next_event()
             if kind == "end":
                 return
             if kind == "part_begin":
                 continue
             if kind != "headers":
                 raise MalformedUpload
-            disposition, params = parse_options_header(self._headers.get(b"content-disposition"))
+            disposition, params = parse_options_header(headers.get(b"content-disposition"))
             if disposition != b"form-data" or b"name" not in params:
                 raise MalformedUpload("A form part has no Content-Disposition name")
             filename = params.get(b"filename")

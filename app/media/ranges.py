@@ -40,9 +40,9 @@ def byte_range(range_header: str | None, if_range: str | None, etag: str,
             raise UnsatisfiableRange(size)
         return max(size - suffix, 0), size - 1
     first = int(first_text)
+    if first >= size:
+        raise UnsatisfiableRange(size)
     last = int(last_text) if last_text else size - 1
     if last < first:
         return None
-    if first >= size:
-        raise UnsatisfiableRange(size)
     return first, min(last, size - 1)

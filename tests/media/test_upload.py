@@ -197,3 +197,20 @@ async def test_media_belongs_to_its_job_only(api: Api) -> None:
     assert await media_service.media_belongs_to(job.job_id, [mine["id"], theirs["id"]]) is False
     assert await media_service.media_belongs_to(job.job_id, ["med_missing"]) is False
     assert await media_service.media_belongs_to(job.job_id, []) is True
+
+
+async def test_body_arriving_in_one_piece_keeps_each_parts_name(api: Api) -> None:
+    """Both parts' headers parsed from one read: each part keeps its own name."""
+    job = await order_job(api)
+    boundary = "one-piece"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="jobId"\r\n\r\n'
+            f'{job.job_id}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="x.png"\r\n\r\n').encode() + png() + f"\r\n--{boundary}--\r\n".encode()
+
+    response = await api.client.post(
+        "/api/media", content=body,
+        headers={**job.customer.headers,
+                 "Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["jobId"] == job.job_id
