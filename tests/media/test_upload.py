@@ -1,6 +1,7 @@
 """Uploads: what a file is comes from its bytes, images lose their metadata, only a job's
 participants may share in it, and the same bytes are stored once."""
 
+import asyncio
 import io
 
 from bson import ObjectId
@@ -214,3 +215,63 @@ async def test_body_arriving_in_one_piece_keeps_each_parts_name(api: Api) -> Non
 
     assert response.status_code == 201, response.text
     assert response.json()["data"]["jobId"] == job.job_id
+
+
+async def test_concurrent_uploads_of_new_content_store_it_once(api: Api,
+                                                               mongo_db: AsyncDatabase) -> None:
+    job = await repair_job(api)
+    clip = video("webm", padding=400_000)
+    image = png(color=(4, 5, 6))
+
+    responses = await asyncio.gather(
+        upload(api, job.customer, job.job_id, clip), upload(api, job.provider, job.job_id, clip),
+        upload(api, job.customer, job.job_id, image), upload(api, job.customer, job.job_id, image),
+    )
+
+    assert [r.status_code for r in responses[:2]] == [201, 201]
+    assert sorted(r.status_code for r in responses[2:]) == [200, 201]  # a retry, not a copy
+    assert responses[2].json()["data"]["id"] == responses[3].json()["data"]["id"]
+    counts = await stored_counts(mongo_db)
+    assert (counts["media"], counts["media_blobs"], counts["media.files"]) == (3, 2, 2)
+    files = await mongo_db["media.files"].find({}).to_list()
+    blobs = await mongo_db["media_blobs"].find({}).to_list()
+    assert {str(f["_id"]) for f in files} == {b["gridfs_id"] for b in blobs}
+    assert {f["metadata"]["sha256"] for f in files} == {b["_id"] for b in blobs}
+    assert await mongo_db["media.chunks"].count_documents({}) == sum(
+        -(-f["length"] // f["chunkSize"]) for f in files)  # no stray chunks
+
+
+async def test_image_declaring_a_huge_canvas_is_refused_before_decoding(
+    api: Api, mongo_db: AsyncDatabase,
+) -> None:
+    job = await order_job(api)
+    out = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(out, "PNG")  # 64 megapixels in a few kilobytes
+    assert len(out.getvalue()) < 100_000
+
+    response = await upload(api, job.customer, job.job_id, out.getvalue())
+
+    assert "pixels" in assert_error(response, 415)["message"]
+    assert await stored_counts(mongo_db) == NOTHING_STORED
+
+
+async def test_file_sent_before_job_id_is_dropped_when_refused(api: Api,
+                                                               mongo_db: AsyncDatabase) -> None:
+    job = await repair_job(api)
+    stranger = await api.customer()
+    boundary = "file-first"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="v.webm"'
+            f'\r\n\r\n').encode() + video("webm", padding=600_000) + (
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="jobId"\r\n\r\n'
+            f'{job.job_id}\r\n--{boundary}--\r\n').encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    refused = await api.client.post("/api/media", content=body,
+                                    headers={**stranger.headers, **headers})
+    assert_error(refused, 404)
+    assert await stored_counts(mongo_db) == NOTHING_STORED  # the staged chunks went too
+
+    accepted = await api.client.post("/api/media", content=body,
+                                     headers={**job.customer.headers, **headers})
+    assert accepted.status_code == 201, accepted.text
+    assert (await stored_counts(mongo_db))["media.chunks"] == 3
