@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.auth.dependencies import CurrentActor
 from app.core.errors import responses
-from app.core.schemas import ok
+from app.core.schemas import Envelope, ok
 from app.media import service
 from app.media.formats import EXTENSIONS
 from app.media.formdata import FormStream
@@ -29,8 +29,11 @@ UPLOAD_ERRORS = {
 }
 
 
-@router.post("/api/media", status_code=201, response_model=None, responses=UPLOAD_ERRORS,
-             openapi_extra={"requestBody": UPLOAD_BODY})
+@router.post("/api/media", status_code=201, response_model=None, openapi_extra={
+    "requestBody": UPLOAD_BODY}, responses={
+    201: {"model": Envelope[MediaRead], "description": "Stored"},
+    200: {"model": Envelope[MediaRead], "description": "You sent this file to this job before"},
+    **UPLOAD_ERRORS})
 async def upload_media(request: Request, actor: CurrentActor) -> Any:
     """Upload an image or video to a job you take part in (multipart: jobId, then file).
 

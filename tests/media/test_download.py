@@ -3,6 +3,7 @@ from GridFS chunk by chunk."""
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.commands import CommandCounter
 from tests.helpers import Api, assert_error
 from tests.media.factories import download, order_job, repair_job, uploaded, video
 
@@ -91,3 +92,24 @@ async def test_if_none_match_is_304(api: Api) -> None:
         assert response.content == b"" and response.headers["etag"] == etag
     changed = await download(api, job.provider, data["id"], **{"If-None-Match": '"other"'})
     assert changed.status_code == 200 and changed.content == clip
+
+
+async def test_a_range_reads_only_the_chunks_it_covers(commands: CommandCounter,
+                                                       api: Api) -> None:
+    """One 255 KiB chunk in memory at a time, and only those the range needs."""
+    job, data, clip = await _clip(api)  # 4 chunks
+    size = len(clip)
+
+    def chunk_reads(response: object) -> int:
+        return sum(1 for c in commands.of(response) if str(c) == "find media.chunks")
+
+    whole = await download(api, job.customer, data["id"])
+    tail = await download(api, job.customer, data["id"], Range="bytes=-100")
+    middle = await download(api, job.customer, data["id"],
+                            Range=f"bytes={CHUNK - 10}-{CHUNK + 10}")
+    cached = await download(api, job.customer, data["id"],
+                            **{"If-None-Match": f'"{data["sha256"]}"'})
+
+    assert whole.status_code == 200 and len(whole.content) == size
+    assert (tail.status_code, middle.status_code, cached.status_code) == (206, 206, 304)
+    assert [chunk_reads(r) for r in (whole, tail, middle, cached)] == [4, 1, 2, 0]
