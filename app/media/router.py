@@ -48,10 +48,15 @@ async def upload_media(request: Request, actor: CurrentActor) -> Any:
                         status_code=201 if uploaded.created else 200)
 
 
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+FILE_CONTENT = {"image/*": BINARY, "video/*": BINARY}
+
+
 @router.get("/api/media/{mediaId}", response_class=Response, responses={
-    **responses(404), 200: {"description": "The file", "content": {"image/*": {}, "video/*": {}}},
-    206: {"description": "The requested byte range"}, 304: {"description": "Not modified"},
-    416: {"description": "Range outside the file"}})
+    200: {"description": "The file", "content": FILE_CONTENT},
+    206: {"description": "The requested byte range (Content-Range)", "content": FILE_CONTENT},
+    304: {"description": "Not modified (If-None-Match names the ETag)"},
+    **responses(404), 416: {"description": "Range outside the file"}})
 async def download_media(
     media_id: MediaId, actor: CurrentActor,
     range_header: Annotated[str | None, Header(alias="Range")] = None,

@@ -9,7 +9,9 @@ After the answer uvicorn reads and discards the rest of the body on the open con
 lose the 413 itself), so the client does send everything, and only then reads the answer.
 """
 
-from collections.abc import AsyncIterator
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -93,6 +95,26 @@ class Metered:
         await self.app(scope, counted_receive, noted_send)
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def access_log() -> Iterator[list[logging.LogRecord]]:
+    """The records of the app's access logger while the block runs."""
+    handler, logger = _Collect(), logging.getLogger("app.access")
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+
+
 @pytest.fixture
 async def metered(config: Settings) -> AsyncIterator[Metered]:
     sock = _loopback_socket()
@@ -166,11 +188,14 @@ async def test_announced_length_above_the_cap_is_refused_before_reading(
     body = CountingUpload(job.job_id, MP4_HEAD, total=200 * MIB)  # default limits: 50 MB
     metered.watch(body)
 
-    response = await _send(live_api, job, body, **{"Content-Length": str(body.length)})
+    with access_log() as records:
+        response = await _send(live_api, job, body, **{"Content-Length": str(body.length)})
 
     error = assert_error(response, 413)
     assert error["message"] == "Request body too large"
     assert metered.read == 0
+    # An expected refusal, not an "unhandled error" with a traceback.
+    assert [r.getMessage() for r in records if r.levelno >= logging.ERROR] == []
     assert metered.sent_when_answered is not None
     assert metered.sent_when_answered < 16 * MIB, metered.sent_when_answered
     assert await stored_counts(mongo_db) == NOTHING_STORED
