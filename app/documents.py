@@ -11,6 +11,7 @@ from app.core.leases import JobRun, Lease
 from app.dealers.models import DOCUMENTS as DEALER_DOCUMENTS
 from app.disputes.models import DOCUMENTS as DISPUTE_DOCUMENTS
 from app.disputes.models import RETIRED_INDEXES as DISPUTE_RETIRED_INDEXES
+from app.media.models import DOCUMENTS as MEDIA_DOCUMENTS
 from app.notifications.models import DOCUMENTS as NOTIFICATION_DOCUMENTS
 from app.orders.models import DOCUMENTS as ORDER_DOCUMENTS
 from app.payments.ledger.models import DOCUMENTS as LEDGER_DOCUMENTS
@@ -48,6 +49,7 @@ DOCUMENT_MODELS: list[type] = [
     IdempotencyRecord,
     *ALERT_DOCUMENTS,
     *NOTIFICATION_DOCUMENTS,
+    *MEDIA_DOCUMENTS,
 ]
 
 # Indexes a model replaced (collection -> index names), dropped at start-up before the

@@ -19,6 +19,7 @@ from app.catalog import service as catalog_service
 from app.catalog import tasks as catalog_tasks
 from app.catalog.router import router as catalog_router
 from app.chat import lifecycle as chat_lifecycle
+from app.chat import service as chat_service
 from app.chat import socket as chat_socket  # noqa: F401 (declares the chat:* socket events)
 from app.chat import tasks as chat_tasks
 from app.chat.router import router as chat_router
@@ -38,6 +39,8 @@ from app.disputes import resolution as dispute_resolution
 from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
 from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
+from app.media import service as media_service
+from app.media.router import router as media_router
 from app.notifications.router import router as notifications_router
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
@@ -97,6 +100,7 @@ OPENAPI_TAGS = [
     {"name": "Disputes", "description": "Buyers' disputes over paid orders: evidence notes and "
                                         "resolutions that refund, release or split the escrow"},
     {"name": "Payouts", "description": "Recipients' bank accounts and payouts of their payable balance"},
+    {"name": "Media", "description": "Images and videos shared in a job's chat, stored in GridFS"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
@@ -197,6 +201,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
     payments_service.register_release_hook(dispute_resolution.complete_after_release)
     dispute_opening.register_opened_hook(chat_lifecycle.lock_for_dispute)
+    chat_service.register_media_check(media_service.media_belongs_to)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
     if config.cors_origins:
@@ -209,6 +214,8 @@ def create_fastapi(config: Settings) -> FastAPI:
         app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
     app.include_router(payment_webhook_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=config.payments.webhook_max_body_bytes)
+    app.include_router(media_router, dependencies=[Depends(enforce_rate_limit)],
+                       max_body_size=media_service.upload_body_limit(config.media))
     _add_health_routes(app)
     if config.payments.uses_sandbox or config.payouts.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))

@@ -5,6 +5,7 @@ import json
 import logging
 import time
 
+from fastapi._body_limit import get_body_limit_error
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.client_ip import client_ip
@@ -59,7 +60,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_trace_id)
-        except Exception:
+        except Exception as exc:
+            if get_body_limit_error(exc) is not None:
+                # The body cap's own signals on their way to its outer layer, which answers
+                # (or has answered) 413: an expected refusal, not an error to log.
+                raise
             log.exception("unhandled error", extra={"path": scope.get("path")})
             if not status["sent"]:
                 await self._internal_error(send_with_trace_id)

@@ -4,7 +4,6 @@ in the ack while the connection stays up."""
 
 import pytest
 
-from app.chat import service as chat_service
 from tests.chat.factories import (
     chat_client,
     client_message_id,
@@ -15,6 +14,7 @@ from tests.chat.factories import (
     repair_people,
 )
 from tests.live import LiveServer
+from tests.media import factories as media_factories
 
 
 async def test_every_participant_receives_a_message_and_an_outsider_neither_joins_nor_hears(
@@ -194,30 +194,22 @@ async def test_typing_and_read_reach_the_others_in_the_room(live_server: LiveSer
     assert chat["reads"][people.technician.id]["message_id"] == sent["id"]
 
 
-async def test_media_confirmed_by_the_registered_check_are_posted(live_server: LiveServer,
-                                                                  mongo_db):
-    """The hook app.media registers (`media_belongs_to(job_id, media_ids)`): here a check
-    that knows one upload of this job."""
+async def test_media_uploaded_to_the_job_are_posted_and_others_refused(live_server: LiveServer,
+                                                                      mongo_db):
+    """The media check app.media registers: ids of this job's uploads pass, an upload to
+    another job does not."""
     async with live_api(live_server) as api:
         people = await repair_people(api)
-    uploaded = {(people.job_id, "med_0123456789abcdef")}
-    asked: list[tuple[str, list[str]]] = []
+        elsewhere = await repair_people(api)
+        picture = await media_factories.uploaded(api, people.customer, people.job_id,
+                                                 media_factories.png())
+        foreign = await media_factories.uploaded(api, elsewhere.customer, elsewhere.job_id,
+                                                 media_factories.png(color=(1, 2, 3)))
+    async with chat_client(live_server, people.customer) as customer:
+        sent = ok_data(await customer.send(people.job_id, None, mediaIds=[picture["id"]]))
+        other = await customer.send(people.job_id, "and this", mediaIds=[foreign["id"]])
 
-    async def belongs_to(job_id: str, media_ids: list[str]) -> bool:
-        asked.append((job_id, media_ids))
-        return all((job_id, media_id) in uploaded for media_id in media_ids)
-
-    chat_service.register_media_check(belongs_to)
-    try:
-        async with chat_client(live_server, people.customer) as customer:
-            sent = ok_data(await customer.send(people.job_id, None,
-                                               mediaIds=["med_0123456789abcdef"]))
-            other = await customer.send(people.job_id, "and this", mediaIds=["med_99999999"])
-    finally:
-        chat_service.register_media_check(chat_service._refuse_any_media)
-
-    assert sent["mediaIds"] == ["med_0123456789abcdef"] and sent["text"] is None
+    assert sent["mediaIds"] == [picture["id"]] and sent["text"] is None
     assert error_code(other) == "MEDIA_NOT_FOUND"
-    assert asked == [(people.job_id, ["med_0123456789abcdef"]), (people.job_id, ["med_99999999"])]
     stored = await mongo_db.chat_messages.find({}).to_list()
-    assert [(m["_id"], m["media_ids"]) for m in stored] == [(sent["id"], ["med_0123456789abcdef"])]
+    assert [(m["_id"], m["media_ids"]) for m in stored] == [(sent["id"], [picture["id"]])]
