@@ -4,6 +4,7 @@ from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
 from app.alerts.models import RETIRED_INDEXES as ALERT_RETIRED_INDEXES
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
+from app.calls.models import DOCUMENTS as CALL_DOCUMENTS
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
 from app.core.leases import JobRun, Lease
@@ -46,6 +47,7 @@ DOCUMENT_MODELS: list[type] = [
     IdempotencyRecord,
     *ALERT_DOCUMENTS,
     *NOTIFICATION_DOCUMENTS,
+    *CALL_DOCUMENTS,
 ]
 
 # Indexes a model replaced (collection -> index names), dropped at start-up before the

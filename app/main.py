@@ -15,6 +15,10 @@ from app.audit import service as audit_service
 from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.calls import socket as calls_socket  # noqa: F401  (declares the call:* events)
+from app.calls import tasks as call_tasks
+from app.calls.demo import install_demo
+from app.calls.router import router as calls_router
 from app.catalog import service as catalog_service
 from app.catalog import tasks as catalog_tasks
 from app.catalog.router import router as catalog_router
@@ -72,6 +76,7 @@ API_ROUTERS: list[APIRouter] = [
     alerts_router,
     notifications_router,
     audit_router,
+    calls_router,
 ]
 
 OPENAPI_TAGS = [
@@ -89,6 +94,8 @@ OPENAPI_TAGS = [
     {"name": "Disputes", "description": "Buyers' disputes over paid orders: evidence notes and "
                                         "resolutions that refund, release or split the escrow"},
     {"name": "Payouts", "description": "Recipients' bank accounts and payouts of their payable balance"},
+    {"name": "Calls", "description": "Audio/video calls between a job's two parties: ringing, "
+                                     "accept/reject/end, WebRTC signalling, TURN credentials, logs"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
@@ -119,6 +126,8 @@ def _jobs(config: Settings) -> JobRunner:
         )
     )
     for job in payment_tasks.jobs(config):
+        runner.add(job)
+    for job in call_tasks.jobs(config):
         runner.add(job)
     runner.add(
         PeriodicJob(
@@ -199,6 +208,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     app.include_router(payment_webhook_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=config.payments.webhook_max_body_bytes)
     _add_health_routes(app)
+    install_demo(app, config)
     if config.payments.uses_sandbox or config.payouts.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))
     return app
