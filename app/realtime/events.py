@@ -44,26 +44,6 @@ async def emit_to_user(user_id: str, event: str, data: Any) -> None:
         log.warning("could not emit a real-time event", exc_info=True, extra={"event": event})
 
 
-async def emit_to_room(room: str, event: str, data: Any, skip_sid: Any = None) -> None:
-    """Push `event` to a room's clients (on every instance); best effort, as emit_to_user."""
-    if _server is None:
-        return
-    try:
-        await _server.emit(event, data, room=room, skip_sid=skip_sid)
-    except Exception:
-        log.warning("could not emit a real-time event", exc_info=True, extra={"event": event})
-
-
-async def close_room(room: str) -> None:
-    """Take every client out of `room` (on every instance); best effort."""
-    if _server is None:
-        return
-    try:
-        await _server.close_room(room)
-    except Exception:
-        log.warning("could not close a room", exc_info=True, extra={"room": room})
-
-
 async def disconnect_local_members(server: socketio.AsyncServer, room: str) -> None:
     """Disconnect this process's clients in `room` (namespace '/')."""
     members = [sid for sid, _ in server.manager.get_participants("/", room)]
@@ -94,3 +74,13 @@ async def disconnect_user(user_id: str) -> None:
 async def disconnect_sessions(session_ids: list[str]) -> None:
     """End the live Socket.IO connections made with these sign-in sessions' tokens."""
     await disconnect_rooms([session_room(sid) for sid in session_ids])
+
+
+async def close_room(room: str) -> None:
+    """Take every client out of `room` (on every instance); best effort."""
+    if _server is None:
+        return
+    try:
+        await _server.close_room(room)
+    except Exception:
+        log.warning("could not close a room", exc_info=True, extra={"room": room})
