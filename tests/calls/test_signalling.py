@@ -192,3 +192,24 @@ async def test_hangup_while_ringing_cancels_or_rejects(api: Api, live_server: Li
         for peer in (caller, callee):
             assert (await peer.next("call:status"))["status"] == status
     assert (await call_doc(mongo_db, call["id"]))["status"] == status
+
+
+async def test_a_signal_never_comes_back_to_the_senders_other_tabs(api: Api,
+                                                                  live_server: LiveServer):
+    job = await repair_job(api)
+    async with peers(live_server, job.customer, job.customer, job.provider) as (
+        caller, callers_other_tab, callee
+    ):
+        call = await started(api, job.customer, job.id)
+        for peer in (callers_other_tab, callee):
+            await peer.ok("call:join", {"callId": call["id"]})
+
+        await caller.ok("call:offer", {"callId": call["id"], "sdp": SDP})
+
+        assert (await callee.next("call:offer"))["fromUserId"] == job.customer.id
+        # The callee's answer reaches both of the caller's joined tabs.
+        await callee.ok("call:answer", {"callId": call["id"], "sdp": SDP})
+        assert (await caller.next("call:answer"))["sdp"] == SDP
+        assert (await callers_other_tab.next("call:answer"))["sdp"] == SDP
+        assert callers_other_tab.inbox["call:offer"].empty()
+        assert caller.inbox["call:offer"].empty()
