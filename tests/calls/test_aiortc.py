@@ -149,6 +149,9 @@ async def test_two_aiortc_peers_connect_through_the_server_and_a_third_hears_not
             await caller.offer()
 
             async def states() -> tuple[str, str, str, str]:
+                for party in (caller, callee):
+                    if party.worker.done():
+                        party.worker.result()  # a signalling step failed: show why
                 return (caller.pc.connectionState, callee.pc.connectionState,
                         caller.pc.iceConnectionState, callee.pc.iceConnectionState)
 
