@@ -4,6 +4,7 @@ from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
 from app.alerts.models import RETIRED_INDEXES as ALERT_RETIRED_INDEXES
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
+from app.calls.models import DOCUMENTS as CALL_DOCUMENTS
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from app.chat.models import DOCUMENTS as CHAT_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
@@ -50,6 +51,7 @@ DOCUMENT_MODELS: list[type] = [
     *ALERT_DOCUMENTS,
     *NOTIFICATION_DOCUMENTS,
     *MEDIA_DOCUMENTS,
+    *CALL_DOCUMENTS,
 ]
 
 # Indexes a model replaced (collection -> index names), dropped at start-up before the

@@ -15,6 +15,10 @@ from app.audit import service as audit_service
 from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.calls import socket as calls_socket  # noqa: F401  (declares the call:* events)
+from app.calls import tasks as call_tasks
+from app.calls.demo import install_demo
+from app.calls.router import router as calls_router
 from app.catalog import service as catalog_service
 from app.catalog import tasks as catalog_tasks
 from app.catalog.router import router as catalog_router
@@ -81,6 +85,7 @@ API_ROUTERS: list[APIRouter] = [
     alerts_router,
     notifications_router,
     audit_router,
+    calls_router,
 ]
 
 OPENAPI_TAGS = [
@@ -101,6 +106,8 @@ OPENAPI_TAGS = [
                                         "resolutions that refund, release or split the escrow"},
     {"name": "Payouts", "description": "Recipients' bank accounts and payouts of their payable balance"},
     {"name": "Media", "description": "Images and videos shared in a job's chat, stored in GridFS"},
+    {"name": "Calls", "description": "Audio/video calls between a job's two parties: ringing, "
+                                     "accept/reject/end, WebRTC signalling, TURN credentials, logs"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
@@ -133,6 +140,8 @@ def _jobs(config: Settings) -> JobRunner:
     for job in chat_tasks.jobs():
         runner.add(job)
     for job in payment_tasks.jobs(config):
+        runner.add(job)
+    for job in call_tasks.jobs(config):
         runner.add(job)
     runner.add(
         PeriodicJob(
@@ -217,6 +226,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     app.include_router(media_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=media_service.upload_body_limit(config.media))
     _add_health_routes(app)
+    install_demo(app, config)
     if config.payments.uses_sandbox or config.payouts.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))
     return app

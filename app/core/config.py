@@ -132,7 +132,7 @@ class Settings(Section):
                 raise ValueError("MONGODB_URL must be set in production")
             if self.payments.uses_sandbox:
                 raise ValueError("PAYMENT_GATEWAY=razorpay must be set in production")
-            for problem in self.payouts.production_problems():
+            for problem in (*self.payouts.production_problems(), *self.calls.production_problems()):
                 raise ValueError(problem)
             # Razorpay issues its own keys: only published placeholders are refused.
             for name, value in (

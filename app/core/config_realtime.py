@@ -4,6 +4,7 @@
 from pydantic import Field, SecretStr
 
 from app.core.config_sections import Section
+from app.core.secrets_policy import weakness
 
 DEFAULT_TURN_SECRET = "dev-only-turn-shared-secret"  # dev/test only: published
 
@@ -67,3 +68,10 @@ class CallSettings(Section):
         default=3600, ge=60, validation_alias="TURN_CREDENTIAL_TTL_SECONDS",
         description="How long a TURN credential handed out by /api/calls/ice-servers works",
     )
+
+    def production_problems(self) -> list[str]:
+        """With TURN servers configured, their shared secret must be the operator's own (the
+        default is published here, and anyone holding it mints TURN credentials)."""
+        if self.turn_urls and (problem := weakness(self.turn_shared_secret.get_secret_value())):
+            return [f"TURN_SHARED_SECRET {problem}"]
+        return []

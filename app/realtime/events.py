@@ -90,3 +90,13 @@ async def disconnect_user(user_id: str) -> None:
 async def disconnect_sessions(session_ids: list[str]) -> None:
     """End the live Socket.IO connections made with these sign-in sessions' tokens."""
     await disconnect_rooms([session_room(sid) for sid in session_ids])
+
+
+async def close_room(room: str) -> None:
+    """Take every client out of `room` (on every instance); best effort."""
+    if _server is None:
+        return
+    try:
+        await _server.close_room(room)
+    except Exception:
+        log.warning("could not close a room", exc_info=True, extra={"room": room})
