@@ -49,6 +49,8 @@ from app.platform_rules import service as platform_rules_service
 from app.platform_rules.router import router as platform_rules_router
 from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
+from app.repairs import tasks as repair_tasks
+from app.repairs.router import router as repairs_router
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
 from app.technicians.router import router as technicians_router
 from app.users import service as users_service
@@ -60,6 +62,8 @@ API_ROUTERS: list[APIRouter] = [
     auth_router,
     users_router,
     dealers_router,
+    # Before the technicians' routes: its /api/technicians/me/offers is matched first.
+    repairs_router,
     technicians_router,
     catalog_router,
     orders_router,
@@ -78,6 +82,8 @@ OPENAPI_TAGS = [
     {"name": "Dealers", "description": "Dealer onboarding, verification and compliance"},
     {"name": "Technicians", "description": "Technician onboarding and approval, live location "
                                            "with spoofing checks, availability, nearby search"},
+    {"name": "Repairs", "description": "Repair jobs: booking, matching and offers, admin "
+                                       "assignment, the job's lifecycle"},
     {"name": "Products", "description": "The parts catalogue with B2B/B2C prices"},
     {"name": "Inventory", "description": "Stock per product; reservations never oversell"},
     {"name": "Orders", "description": "Rule-checked B2B/B2C orders and their lifecycle"},
@@ -115,6 +121,8 @@ def _jobs(config: Settings) -> JobRunner:
         )
     )
     for job in payment_tasks.jobs(config):
+        runner.add(job)
+    for job in repair_tasks.jobs(config):
         runner.add(job)
     runner.add(
         PeriodicJob(
