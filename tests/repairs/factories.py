@@ -114,3 +114,15 @@ async def in_progress_repair(api: Api, **kwargs: Any) -> tuple[dict[str, Any], A
 
 def later(minutes: float) -> str:
     return (clock.utcnow() + timedelta(minutes=minutes)).isoformat()
+
+
+async def alerts_of(api: Api, kind: str) -> list[dict[str, Any]]:
+    """The open alerts of `kind`, as an ops admin lists them."""
+    ops = await api.admin("ops")
+    response = await api.client.get("/api/admin/alerts", params={"kind": kind, "open": "true"},
+                                    headers=ops.headers)
+    return data_of(response)["items"]
+
+
+async def my_offers(api: Api, technician: Account) -> httpx.Response:
+    return await api.client.get("/api/technicians/me/offers", headers=technician.headers)
