@@ -108,8 +108,8 @@ def authorise(repair: Repair, action: RepairAction, held: frozenset[Party]) -> t
     party = acting_party(move, held) if move is not None else None
     if move is None or party is None:
         raise IllegalRepairTransition(
-            f"Cannot {action.value} a{'n' if repair.mode.value[0] == 'o' else ''} "
-            f"{repair.mode.value} repair that is {repair.status.value}", details)
+            f"Cannot {action.value} this {repair.mode.value} repair: it is {repair.status.value}",
+            details)
     return move, party
 
 
