@@ -3,9 +3,10 @@ with a reason until the job starts; an accept racing another accept, or a reassi
 exactly one winner; the offers route answers before the technicians' `{techId}` route."""
 
 import asyncio
+from datetime import timedelta
 
-from pymongo.asynchronous.database import AsyncDatabase
-
+from app.core import clock
+from app.repairs import tasks
 from tests.helpers import assert_error, field_errors
 from tests.repairs.factories import (
     HOME,
@@ -150,3 +151,45 @@ async def test_offers_route_is_matched_before_the_technician_route(api):
     me = data_of(await api.client.get(f"/api/technicians/{profile['id']}",
                                       headers=technician.headers))
     assert me["id"] == profile["id"]
+
+
+async def test_an_accept_after_the_offer_expired_is_refused(api, mongo_db):
+    technician, profile = await technician_near(api, HOME)
+    customer = await api.customer()
+    repair = await book_hardware(api, customer, *HOME)
+    clock.advance(timedelta(seconds=121))
+    before = await mongo_db.repairs.find_one({"_id": repair["id"]})
+
+    late = await assignment(api, technician, repair["id"], "accept")
+
+    assert_error(late, 409)
+    assert await mongo_db.repairs.find_one({"_id": repair["id"]}) == before
+    await tasks.expire_offers()
+    doc = await mongo_db.repairs.find_one({"_id": repair["id"]})
+    assert doc["status"] == "unassigned" and doc["technician_id"] is None
+    offer = await mongo_db.repair_offers.find_one({"repair_id": repair["id"]})
+    assert offer["outcome"] == "expired"
+
+
+async def test_admins_assign_an_unassigned_hardware_job(api, mongo_db):
+    ops = await api.admin("ops")
+    customer = await api.customer()
+    repair = await book_hardware(api, customer, *HOME)
+    assert repair["status"] == "unassigned"
+    _, software_only = await approved_technician(api, ops, skills=["software"])
+    account, hardware = await approved_technician(api, ops)
+    refused = await assignment(api, ops, repair["id"], "assign", technicianId=software_only["id"])
+    assert refused.json()["data"]["ruleFlags"] == ["SKILL_MISMATCH"]
+    assert "body.technicianId" in field_errors(
+        await assignment(api, ops, repair["id"], "assign", technicianId="tch_missing"))
+
+    offered = data_of(await assignment(api, ops, repair["id"], "assign",
+                                       technicianId=hardware["id"]))
+
+    assert offered["status"] == "offered" and offered["offer"]["technicianId"] == hardware["id"]
+    note = await mongo_db.notifications.find_one({"kind": "repair_offer", "user_id": account.id})
+    assert note["subject_id"] == repair["id"]
+    # While it holds this offer, it cannot be given another.
+    second = await book_hardware(api, customer, 13.2, 77.6)
+    busy = await assignment(api, ops, second["id"], "assign", technicianId=hardware["id"])
+    assert busy.json()["data"]["ruleFlags"] == ["TECHNICIAN_UNAVAILABLE"]

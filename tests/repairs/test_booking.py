@@ -4,7 +4,6 @@ software jobs waiting for an admin, and the job's shape."""
 import base64
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from app.repairs.imei import open_imei
 from tests.helpers import assert_error, field_errors

@@ -6,7 +6,6 @@ admin (with a reason)."""
 from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.helpers import Account, Api, assert_error, field_errors
 from tests.repairs.factories import (

@@ -5,8 +5,6 @@ distance, rating and acceptance."""
 
 from datetime import timedelta
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from app.core import clock
 from app.repairs import tasks
 from app.repairs.models import OfferOutcome, RepairOffer

@@ -3,8 +3,6 @@
 
 from datetime import timedelta
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from app.core import clock
 from app.repairs import tasks
 from tests.helpers import assert_error
