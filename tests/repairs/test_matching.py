@@ -3,6 +3,7 @@ busy, far, wrong-skill and already-offered ones are skipped); declines and expir
 the next; none left leaves the job unassigned with an admin alert; the score weighs
 distance, rating and acceptance."""
 
+import asyncio
 from datetime import timedelta
 
 from app.core import clock
@@ -12,9 +13,11 @@ from tests.repairs.factories import (
     HOME,
     alerts_of,
     assignment,
+    book,
     book_hardware,
     data_of,
     get,
+    hardware_body,
     my_offers,
     north_of,
     technician_near,
@@ -177,3 +180,18 @@ async def test_low_acceptance_raises_an_alert_never_a_block(api, mongo_db):
     assert alerts[0]["details"]["offers"] == 20
     again = await book_hardware(api, customer, *HOME)
     assert again["offer"]["technicianId"] == technician["id"]  # still matched
+
+
+async def test_concurrent_bookings_never_give_one_technician_two_live_offers(api, mongo_db):
+    ops = await api.admin("ops")
+    _, only = await technician_near(api, HOME, km=1, admin=ops)
+    customers = [await api.customer() for _ in range(3)]
+
+    responses = await asyncio.gather(*(book(api, c, hardware_body(*HOME)) for c in customers))
+
+    repairs = [data_of(r, 201) for r in responses]
+    assert sorted(r["status"] for r in repairs) == ["offered", "unassigned", "unassigned"]
+    assert await mongo_db.repair_offers.count_documents(
+        {"technician_id": only["id"], "outcome": "pending"}) == 1
+    alerts = await alerts_of(api, "repair_unassigned")
+    assert len(alerts) == 2
