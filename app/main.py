@@ -47,6 +47,7 @@ from app.payouts import tasks as payout_tasks
 from app.payouts.router import router as payouts_router
 from app.platform_rules import service as platform_rules_service
 from app.platform_rules.router import router as platform_rules_router
+from app.ratings.router import router as ratings_router
 from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
 from app.repairs import tasks as repair_tasks
@@ -65,6 +66,7 @@ API_ROUTERS: list[APIRouter] = [
     # Before the technicians' routes: its /api/technicians/me/offers is matched first.
     repairs_router,
     technicians_router,
+    ratings_router,
     catalog_router,
     orders_router,
     payments_router,
@@ -84,6 +86,8 @@ OPENAPI_TAGS = [
                                            "with spoofing checks, availability, nearby search"},
     {"name": "Repairs", "description": "Repair jobs: booking, matching and offers, admin "
                                        "assignment, the job's lifecycle"},
+    {"name": "Ratings", "description": "Customers rate their completed repairs; technicians' "
+                                       "averages, Bayesian scores and score distributions"},
     {"name": "Products", "description": "The parts catalogue with B2B/B2C prices"},
     {"name": "Inventory", "description": "Stock per product; reservations never oversell"},
     {"name": "Orders", "description": "Rule-checked B2B/B2C orders and their lifecycle"},

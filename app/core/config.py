@@ -11,7 +11,6 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from app.core.config_repairs import RatingSettings, RepairSettings
 from app.core.config_money import (
     DEFAULT_PAYOUT_ACCOUNT_KEY,
     DEFAULT_RAZORPAY_KEY_ID,
@@ -25,6 +24,8 @@ from app.core.config_money import (
     PayoutProviderKind,
     PayoutSettings,
 )
+from app.core.config_realtime import CallSettings, ChatSettings, MediaSettings, RealtimeSettings
+from app.core.config_repairs import RatingSettings, RepairSettings
 from app.core.config_sections import (
     DEFAULT_JWT_SECRET,
     AuditSettings,
@@ -103,6 +104,10 @@ class Settings(Section):
     technicians: TechnicianSettings = Field(default_factory=TechnicianSettings)
     repairs: RepairSettings = Field(default_factory=RepairSettings)
     ratings: RatingSettings = Field(default_factory=RatingSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    calls: CallSettings = Field(default_factory=CallSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -242,14 +242,16 @@ class TechnicianSettings(Section):
         ge=0,
         le=5,
         validation_alias="RATING_PRIOR_MEAN",
-        description="Bayesian rating: the mean a technician's rating starts from, (prior weight "
-        "× prior mean + sum of ratings) / (prior weight + count)",
+        description="Bayesian rating: the mean m of (prior weight × m + sum of ratings) / (prior "
+        "weight + count) while the platform has no rating yet; after that m is the platform-wide "
+        "mean of all ratings",
     )
     rating_prior_weight: float = Field(
-        default=5,
+        default=10,
         ge=0,
         validation_alias="RATING_PRIOR_WEIGHT",
-        description="Bayesian rating: how many ratings the prior mean counts as",
+        description="Bayesian rating: C, how many ratings at the platform-wide mean every "
+        "technician's rating starts with (search and matching rank by the Bayesian rating)",
     )
 
 

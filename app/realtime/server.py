@@ -18,6 +18,7 @@ from app.realtime.events import (
     session_room,
     user_room,
 )
+from app.realtime.handlers import EventWindow, install
 from app.users import service as users_service
 
 
@@ -35,7 +36,7 @@ class RoomDisconnectingRedisManager(socketio.AsyncRedisManager):
         await super()._handle_emit(message)
 
 
-async def authenticate(auth: Any) -> dict[str, str]:
+async def authenticate(auth: Any) -> dict[str, Any]:
     """The session of a connecting client, refused unless its token, its sign-in session and
     its account are good."""
     token = auth.get("token") if isinstance(auth, dict) else None
@@ -50,7 +51,8 @@ async def authenticate(auth: Any) -> dict[str, str]:
         raise socketio.exceptions.ConnectionRefusedError("this account is not active")
     if claims.sid not in user.session_ids:
         raise socketio.exceptions.ConnectionRefusedError("this session has ended")
-    return {"userId": user.id, "role": user.role.value, "sessionId": claims.sid}
+    return {"userId": user.id, "role": user.role.value, "sessionId": claims.sid,
+            "actor": users_service.actor_of(user, claims.sid)}
 
 
 def create_socketio_server(config: Settings) -> socketio.AsyncServer:
@@ -60,13 +62,17 @@ def create_socketio_server(config: Settings) -> socketio.AsyncServer:
         # None means same-origin only; an empty list would switch the Origin check off.
         cors_allowed_origins=config.cors_origins or None,
         client_manager=manager,
+        # Engine.IO drops a connection whose message exceeds its buffer; keep it well above
+        # the handlers' own limit so an oversized event is refused in its ack instead.
+        max_http_buffer_size=16 * config.realtime.max_event_bytes,
     )
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any) -> None:
         session = await authenticate(auth)
-        await sio.save_session(sid, session)
+        await sio.save_session(sid, {**session, "events": EventWindow()})
         await sio.enter_room(sid, user_room(session["userId"]))
         await sio.enter_room(sid, session_room(session["sessionId"]))
 
+    install(sio)
     return sio

@@ -17,6 +17,11 @@ H3_RESOLUTION = 8
 H3_COARSE_RESOLUTION = 6
 # Accepted fixes are kept this long (TTL index on `recorded_at`).
 HISTORY_TTL_SECONDS = 7 * 24 * 3600
+PLATFORM_STATS_ID = "platform"
+
+
+# The scores a rating may give; the keys of `Technician.rating_distribution`.
+SCORES = ("1", "2", "3", "4", "5")
 
 
 class TechnicianStatus(StrEnum):
@@ -103,8 +108,15 @@ class Technician(Document):
     # When a third spoofing flag made the technician unavailable: only a fix accepted after
     # it counts for going available again.
     spoofing_lockout_at: datetime | None = None
+    # Kept by `reputation.record_rating` in the transaction of each rating: count, sum and
+    # per-score counts ("1".."5") are `$inc`ed, the average follows; nothing scans ratings.
     rating_average: float = 0.0
     rating_count: int = 0
+    rating_sum: int = 0
+    rating_distribution: dict[str, int] = Field(default_factory=lambda: dict.fromkeys(SCORES, 0))
+    # Set once the low-rating alert was raised for the current low spell; cleared when the
+    # average recovers, so the alert is raised once per spell, never twice for one.
+    low_rating_alerted: bool = False
     jobs_completed: int = 0
     version: int = 1
     created_at: datetime = Field(default_factory=clock.utcnow)
@@ -210,4 +222,16 @@ class SearchCell(Document):
         indexes = [IndexModel([("coarse_cells", ASCENDING)], name="by_coarse_cell")]
 
 
-DOCUMENTS: list[type] = [Technician, LocationRecord, SpoofingFlag, SearchCell]
+class RatingStats(Document):
+    """The platform's ratings in one document (`_id` "platform"): their count and sum, `$inc`ed
+    with each rating in its transaction. Their mean is every technician's Bayesian prior."""
+
+    id: str = PLATFORM_STATS_ID
+    rating_count: int = 0
+    rating_sum: int = 0
+
+    class Settings:
+        name = "technician_rating_stats"
+
+
+DOCUMENTS: list[type] = [Technician, LocationRecord, SpoofingFlag, SearchCell, RatingStats]

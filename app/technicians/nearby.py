@@ -25,7 +25,7 @@ from app.technicians import repository
 from app.technicians.geodesy import Candidate, Ranking, cell_of, ring, ring_lower_bound_km
 from app.technicians.models import H3_COARSE_RESOLUTION, H3_RESOLUTION, Skill
 from app.technicians.schemas import NearbyItem, Position
-from app.technicians.service import bayesian_rating, fresh_since, rating_of
+from app.technicians.service import bayesian_rating, fresh_since, platform_mean, rating_of
 
 # The first read covers rings 0-1 (7 cells), each later one the next ring: measured at
 # 10,000 technicians around one city, wider reads cost the embedded server more CPU per
@@ -67,8 +67,9 @@ class _Rings:
 
 class _Search:
     def __init__(self, lat: float, lng: float, radius_km: float, skill: Skill | None,
-                 limit: int, now: datetime | None = None) -> None:
+                 limit: int, mean: float, now: datetime | None = None) -> None:
         self.ranking = Ranking(lat, lng, radius_km, limit)
+        self.mean = mean  # the platform-wide mean every Bayesian rating is taken over
         self.skill = skill.value if skill else None
         self.since = fresh_since(now)
         self.seen: set[str] = set()
@@ -81,7 +82,8 @@ class _Search:
             self.seen.add(entry["id"])
             self.ranking.add(Candidate(
                 id=entry["id"], lat=entry["lat"], lng=entry["lng"], doc=entry,
-                bayesian=bayesian_rating(entry["rating_average"], entry["rating_count"]),
+                bayesian=bayesian_rating(entry["rating_average"], entry["rating_count"],
+                                         self.mean),
             ))
 
     async def rings(self, resolution: int, fetch: Fetch, max_ring: int | None) -> bool:
@@ -113,9 +115,12 @@ class _Search:
 
 
 async def find_nearest(lat: float, lng: float, radius_km: float, skill: Skill | None,
-                       limit: int) -> list[Candidate]:
-    """The `limit` nearest findable technicians within `radius_km`, ranked (system scope)."""
-    search = _Search(lat, lng, radius_km, skill, limit)
+                       limit: int, mean: float | None = None) -> list[Candidate]:
+    """The `limit` nearest findable technicians within `radius_km`, ranked (system scope);
+    each candidate's `bayesian` is taken over `mean` (read from the platform's rating stats
+    when not given)."""
+    mean = await platform_mean() if mean is None else mean
+    search = _Search(lat, lng, radius_km, skill, limit, mean)
     if not await search.rings(H3_RESOLUTION, repository.search_entries, FINE_RINGS):
         await search.rings(H3_COARSE_RESOLUTION, repository.search_entries_coarse, None)
     return search.ranking.nearest()
@@ -131,12 +136,13 @@ def _position(candidate: Candidate, exact: bool) -> Position:
 async def nearby(actor: Actor, lat: float, lng: float, radius_km: float, skill: Skill | None,
                  limit: int) -> list[NearbyItem]:
     """Customers see positions rounded to about 100 m; admins see them exact."""
-    found = await find_nearest(lat, lng, radius_km, skill, limit)
+    mean = await platform_mean()
+    found = await find_nearest(lat, lng, radius_km, skill, limit, mean)
     return [
         NearbyItem(
             technician_id=c.id, name=c.doc["name"], skills=c.doc["skills"],
             distance_km=round(c.exact_km or 0.0, DISTANCE_DECIMALS),
-            rating=rating_of(c.doc["rating_average"], c.doc["rating_count"]),
+            rating=rating_of(c.doc["rating_average"], c.doc["rating_count"], mean),
             position=_position(c, exact=actor.is_admin),
         )
         for c in found

@@ -6,10 +6,13 @@ technician account and admins. Other domains' services read with `SYSTEM_ACTOR`.
 """
 
 import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from app.core import clock
 from app.core.database import Session
@@ -17,7 +20,9 @@ from app.core.pagination import DESCENDING, PageRequest, paginate
 from app.core.permissions import Actor, Permission
 from app.core.policy import Owners, may_see, sees_all
 from app.technicians.models import (
+    PLATFORM_STATS_ID,
     LocationRecord,
+    RatingStats,
     SearchCell,
     SearchEntry,
     Skill,
@@ -172,6 +177,72 @@ async def spoofing_flags(technician_id: str) -> list[SpoofingFlag]:
     docs = await SpoofingFlag.get_pymongo_collection().find(
         {"technician_id": technician_id}).sort([("at", DESCENDING)]).to_list()
     return [SpoofingFlag.model_validate(doc) for doc in docs]
+
+
+# --- ratings: the technician's figures and the platform's (the Bayesian prior) ----------
+
+
+def _rating_stats() -> AsyncCollection:
+    return RatingStats.get_pymongo_collection()
+
+
+async def rating_stats() -> tuple[int, int]:
+    """(count, sum) of every rating on the platform."""
+    doc = await _rating_stats().find_one({"_id": PLATFORM_STATS_ID})
+    return (doc["rating_count"], doc["rating_sum"]) if doc else (0, 0)
+
+
+async def ensure_rating_stats() -> None:
+    """Create the platform's stats document if missing, outside any transaction: an upsert
+    inside one would turn two first ratings' race into a duplicate key, not a retry."""
+    # DuplicateKeyError: created meanwhile by another request, which is what we wanted.
+    with contextlib.suppress(DuplicateKeyError):
+        await _rating_stats().update_one(
+            {"_id": PLATFORM_STATS_ID}, {"$setOnInsert": {"rating_count": 0, "rating_sum": 0}}, upsert=True)
+
+
+async def count_platform_rating(session: Session, score: int) -> tuple[int, int]:
+    """Add one rating of `score` to the platform's stats; (count, sum) after it."""
+    doc = await _rating_stats().find_one_and_update(
+        {"_id": PLATFORM_STATS_ID}, {"$inc": {"rating_count": 1, "rating_sum": score}},
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    if doc is None:
+        raise RuntimeError("the platform rating stats document is missing")
+    return doc["rating_count"], doc["rating_sum"]
+
+
+async def count_rating(session: Session, technician_id: str, score: int) -> Technician | None:
+    """Add one rating of `score` to the technician's count, sum and distribution (moving its
+    version on, so a concurrent guarded write built on the old figures is refused); the
+    technician after it, or None if there is no such technician."""
+    doc = await _collection().find_one_and_update(
+        {"_id": technician_id},
+        {"$inc": {"rating_count": 1, "rating_sum": score, f"rating_distribution.{score}": 1,
+                  "version": 1},
+         "$set": {"updated_at": clock.utcnow()}},
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    return Technician.model_validate(doc) if doc else None
+
+
+async def set_rating_average(session: Session, technician_id: str, average: float,
+                             low: bool) -> None:
+    """Store the average of the figures just counted (in the same transaction); a technician
+    no longer low-rated starts a new low spell the next time (its alert flag cleared)."""
+    changes: dict[str, Any] = {"rating_average": average}
+    if not low:
+        changes["low_rating_alerted"] = False
+    await _collection().update_one({"_id": technician_id}, {"$set": changes}, session=session)
+
+
+async def mark_low_rating_alerted(technician_id: str) -> bool:
+    """Note that the current low spell's alert was raised; False if it was noted already."""
+    result = await _collection().update_one(
+        {"_id": technician_id, "low_rating_alerted": {"$ne": True}},
+        {"$set": {"low_rating_alerted": True}},
+    )
+    return result.modified_count == 1
 
 
 # --- the search cells (the nearby search's read model) ----------------------------------

@@ -39,13 +39,13 @@ async def submit_profile(
 ) -> Envelope[TechnicianRead]:
     """Submit the signed-in technician account's profile for admin approval (once)."""
     technician = await onboarding.submit_profile(actor, body)
-    return ok(service.read_model(technician, actor), "Technician profile submitted")
+    return ok(await service.shown_private(technician, actor), "Technician profile submitted")
 
 
 @router.get("/api/technicians/me", responses=responses(404))
 async def my_profile(actor: CurrentActor) -> Envelope[TechnicianRead]:
     """The signed-in technician's own profile, with its status, history and last fix."""
-    return ok(service.read_model(await service.get_own(actor), actor))
+    return ok(await service.shown_private(await service.get_own(actor), actor))
 
 
 @router.get("/api/technicians/nearby", responses=responses(422))
@@ -70,9 +70,7 @@ async def get_technician(
 ) -> Envelope[TechnicianRead | TechnicianPublic]:
     """An approved technician's public profile; its owner and admins see the whole profile."""
     technician = await service.get_visible(actor, tech_id)
-    if service.can_see_private(actor, technician):
-        return ok(service.read_model(technician, actor))
-    return ok(service.public_model(technician))
+    return ok(await service.shown(technician, actor))
 
 
 @router.patch("/api/technicians/{techId}", responses=responses(404, 409, 422))
@@ -83,7 +81,7 @@ async def update_profile(
     """Edit bio, specialities, certifications, service pincodes (the owner, pending or
     approved); `skills` only admins with ops or compliance (the owner gets 403)."""
     technician = await onboarding.update_profile(actor, tech_id, body)
-    return ok(service.read_model(technician, actor), "Technician profile updated")
+    return ok(await service.shown_private(technician, actor), "Technician profile updated")
 
 
 @router.patch("/api/technicians/{techId}/status", responses=responses(404, 409, 422))
@@ -96,7 +94,8 @@ async def change_status(
     at once (out of search and matching) and suspends or blocks its account (its sessions
     end); reinstating restores the account, and the technician goes available again itself."""
     technician = await onboarding.change_status(actor, tech_id, body)
-    return ok(service.read_model(technician, actor), f"Technician is now {technician.status.value}")
+    return ok(await service.shown_private(technician, actor),
+              f"Technician is now {technician.status.value}")
 
 
 @router.post("/api/technicians/{techId}/location", status_code=201,
@@ -135,7 +134,7 @@ async def set_availability(
     an accurate fix younger than LOCATION_FRESH_SECONDS (422 `LOCATION_REQUIRED`); once that
     fix ages out, the technician drops out of search by itself."""
     technician = await availability.set_availability(actor, tech_id, body.available)
-    return ok(service.read_model(technician, actor),
+    return ok(await service.shown_private(technician, actor),
               "Available" if technician.available else "Unavailable")
 
 
@@ -146,5 +145,5 @@ async def list_technicians(
 ) -> Envelope[Page[TechnicianRead]]:
     """Technicians, newest first; filter by status (pending: the approval queue) and skill."""
     technicians, next_cursor = await service.list_technicians(actor, status, skill, page)
-    return ok(Page[TechnicianRead](items=[service.read_model(t, actor) for t in technicians],
+    return ok(Page[TechnicianRead](items=await service.shown_list(technicians, actor),
                                    next_cursor=next_cursor))

@@ -102,8 +102,9 @@ class AvailabilityIn(APIModel):
 class RatingRead(APIModel):
     average: float
     count: int
-    bayesian: float = Field(description="(prior weight × prior mean + average × count) / "
-                            "(prior weight + count): RATING_PRIOR_WEIGHT, RATING_PRIOR_MEAN")
+    bayesian: float = Field(description="(C·m + sum of scores) / (C + count), rounded to 2 "
+                            "decimals: C = RATING_PRIOR_WEIGHT, m the platform-wide mean of all "
+                            "ratings (RATING_PRIOR_MEAN while there is none)")
 
 
 class TechnicianPublic(APIModel):

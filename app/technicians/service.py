@@ -25,21 +25,39 @@ ACCURATE_WITHIN_M = 100.0
 # --- rules shared by the use cases --------------------------------------------------------
 
 
-def bayesian_rating(average: float, count: int) -> float:
-    """(C·m + average·count) / (C + count): C = RATING_PRIOR_WEIGHT, m = RATING_PRIOR_MEAN.
+def bayesian_rating(average: float, count: int, mean: float | None = None) -> float:
+    """(C·m + Σ scores) / (C + n), Σ scores = average·count: C = RATING_PRIOR_WEIGHT, m =
+    `mean` (the platform-wide mean, `await platform_mean()`), RATING_PRIOR_MEAN if not given.
 
-    A technician with few ratings sits near the platform's prior mean and moves toward its
-    own average as ratings come in, so one 5-star rating does not outrank a hundred 4.8s."""
+    A technician with few ratings sits near the platform's mean and moves toward its own
+    average as ratings come in, so one 5-star rating does not outrank a hundred 4.8s. Pure:
+    callers that rank many technicians read the mean once and pass it."""
     config = settings().technicians
-    weight, mean = config.rating_prior_weight, config.rating_prior_mean
+    weight = config.rating_prior_weight
+    prior = config.rating_prior_mean if mean is None else mean
     if weight + count == 0:
-        return mean
-    return (weight * mean + average * count) / (weight + count)
+        return prior
+    return (weight * prior + average * count) / (weight + count)
 
 
-def rating_of(average: float, count: int) -> RatingRead:
+def mean_of(count: int, total: int) -> float:
+    """The platform-wide mean of `count` ratings summing to `total` (the prior mean, setting
+    RATING_PRIOR_MEAN, while there is none)."""
+    return total / count if count > 0 else settings().technicians.rating_prior_mean
+
+
+async def platform_mean() -> float:
+    """m of the Bayesian rating: the mean of every rating on the platform, read from the one
+    stats document the ratings keep (never a scan)."""
+    count, total = await repository.rating_stats()
+    return mean_of(count, total)
+
+
+def rating_of(average: float, count: int, mean: float | None = None) -> RatingRead:
+    """The rating shown: average and Bayesian score rounded to 2 decimals (`mean`: see
+    `bayesian_rating`)."""
     return RatingRead(average=round(average, 2), count=count,
-                      bayesian=round(bayesian_rating(average, count), 2))
+                      bayesian=round(bayesian_rating(average, count, mean), 2))
 
 
 def fresh_since(now: datetime | None = None) -> datetime:
@@ -84,19 +102,39 @@ def is_searchable(technician: Technician, now: datetime | None = None) -> bool:
 # --- reading -------------------------------------------------------------------------------
 
 
-def read_model(technician: Technician, viewer: Actor | None) -> TechnicianRead:
+def read_model(technician: Technician, viewer: Actor | None,
+               mean: float | None = None) -> TechnicianRead:
     return TechnicianRead.of(technician, viewer,
-                             rating_of(technician.rating_average, technician.rating_count),
+                             rating_of(technician.rating_average, technician.rating_count, mean),
                              is_searchable(technician))
 
 
-def public_model(technician: Technician) -> TechnicianPublic:
+def public_model(technician: Technician, mean: float | None = None) -> TechnicianPublic:
     return TechnicianPublic(
         id=technician.id, name=technician.name, skills=technician.skills,
         specialities=technician.specialities, bio=technician.bio, status=technician.status,
-        rating=rating_of(technician.rating_average, technician.rating_count),
+        rating=rating_of(technician.rating_average, technician.rating_count, mean),
         jobs_completed=technician.jobs_completed,
     )
+
+
+async def shown(technician: Technician, viewer: Actor | None) -> TechnicianRead | TechnicianPublic:
+    """What `viewer` sees of the technician (the whole profile for its owner and admins), its
+    Bayesian rating over the current platform-wide mean."""
+    mean = await platform_mean()
+    if can_see_private(viewer, technician):
+        return read_model(technician, viewer, mean)
+    return public_model(technician, mean)
+
+
+async def shown_private(technician: Technician, viewer: Actor | None) -> TechnicianRead:
+    """The whole profile (for its owner and admins), rated over the platform-wide mean."""
+    return read_model(technician, viewer, await platform_mean())
+
+
+async def shown_list(technicians: list[Technician], viewer: Actor) -> list[TechnicianRead]:
+    mean = await platform_mean()
+    return [read_model(t, viewer, mean) for t in technicians]
 
 
 def can_see_private(actor: Actor | None, technician: Technician) -> bool:
