@@ -39,5 +39,7 @@ async def test_booking_a_hardware_repair_stays_within_its_budget(commands: Comma
     cells = taken.count("find technician_search_cells")
     assert cells <= 12  # the nearby search's rings of a 10 km radius
     commands.assert_commands(response, exactly=[
-        *AUTH, *["find technician_search_cells"] * cells, "find repairs",
+        # The platform-wide mean of the Bayesian ratings (one stats document), then the rings.
+        *AUTH, "find technician_rating_stats", *["find technician_search_cells"] * cells,
+        "find repairs",
         *["find repair_offers"] * 4, "find technicians", *writes])
