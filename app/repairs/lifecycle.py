@@ -20,6 +20,7 @@ from app.repairs.moves import NO_TECHNICIAN, Step, apply_step
 from app.repairs.schemas import RepairStatusIn
 from app.repairs.service import authorise, changed_meanwhile, parties, visible_repair
 from app.repairs.transitions import AFTER_ACCEPTANCE, POOL, Move, Party, RepairAction, resolve
+from app.technicians import service as technicians_service
 
 A = RepairAction
 
@@ -70,9 +71,13 @@ async def change_status(actor: Actor, repair_id: str, data: RepairStatusIn) -> R
 
 async def _apply(session: Session, actor: Actor, repair: Repair, step: Step) -> Repair | None:
     moved = await apply_step(session, actor, repair, step)
-    if moved is not None and repair.offer is not None and step.target is RepairStatus.CANCELLED:
+    if moved is None:
+        return None
+    if repair.offer is not None and step.target is RepairStatus.CANCELLED:
         await repo.decide_offer(session, repair.id, repair.offer.technician_id,
                                 OfferOutcome.WITHDRAWN)
+    if step.target is RepairStatus.COMPLETED and repair.technician_id:
+        await technicians_service.count_completed_job(session, repair.technician_id)
     return moved
 
 

@@ -7,7 +7,9 @@ with a job between accepted and completed (one indexed query), those holding a l
 (one query), and those offered this job before. Each is scored
 
     score = REPAIR_MATCH_WEIGHT_DISTANCE   · (1 − distance / radius)
-          + REPAIR_MATCH_WEIGHT_RATING     · bayesian rating / 5
+          + REPAIR_MATCH_WEIGHT_RATING     · Bayesian rating / 5 (technicians'
+                                             `bayesian_rating` over the platform-wide mean,
+                                             as `find_nearest` gives it each candidate)
           + REPAIR_MATCH_WEIGHT_ACCEPTANCE · acceptance rate of its last 20 decided offers
                                              (1 while it has none)
 

@@ -51,6 +51,9 @@ async def test_offline_path_to_completion(api, mongo_db):
         assert entries[0]["actorId"] == technician.id, action
     seen = data_of(await get(api, customer, repair["id"]))
     assert seen["status"] == "completed" and seen["technicianId"] == profile["id"]
+    public = data_of(await api.client.get(f"/api/technicians/{profile['id']}",
+                                          headers=customer.headers))
+    assert public["jobsCompleted"] == 1
 
 
 async def test_online_path_skips_travel(api, mongo_db):
