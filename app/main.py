@@ -62,6 +62,8 @@ from app.platform_rules.router import router as platform_rules_router
 from app.ratings.router import router as ratings_router
 from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
+from app.repairs import tasks as repair_tasks
+from app.repairs.router import router as repairs_router
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
 from app.technicians.router import router as technicians_router
 from app.users import service as users_service
@@ -73,6 +75,8 @@ API_ROUTERS: list[APIRouter] = [
     auth_router,
     users_router,
     dealers_router,
+    # Before the technicians' routes: its /api/technicians/me/offers is matched first.
+    repairs_router,
     technicians_router,
     ratings_router,
     chat_router,
@@ -94,6 +98,8 @@ OPENAPI_TAGS = [
     {"name": "Dealers", "description": "Dealer onboarding, verification and compliance"},
     {"name": "Technicians", "description": "Technician onboarding and approval, live location "
                                            "with spoofing checks, availability, nearby search"},
+    {"name": "Repairs", "description": "Repair jobs: booking, matching and offers, admin "
+                                       "assignment, the job's lifecycle"},
     {"name": "Ratings", "description": "Customers rate their completed repairs; technicians' "
                                        "averages, Bayesian scores and score distributions"},
     {"name": "Chat", "description": "Job chat over REST and Socket.IO: history with read "
@@ -142,6 +148,8 @@ def _jobs(config: Settings) -> JobRunner:
     for job in payment_tasks.jobs(config):
         runner.add(job)
     for job in call_tasks.jobs(config):
+        runner.add(job)
+    for job in repair_tasks.jobs(config):
         runner.add(job)
     runner.add(
         PeriodicJob(

@@ -16,6 +16,7 @@ from app.core.config import (
     PaymentSettings,
     PayoutProviderKind,
     PayoutSettings,
+    RepairSettings,
     Settings,
 )
 
@@ -39,6 +40,9 @@ def production_settings(**sections: Any) -> Settings:
         "database": DatabaseSettings(mongodb_url="mongodb://db:27017/?replicaSet=rs0"),
         "payments": PaymentSettings(**REAL_RAZORPAY),
         "payouts": REAL_PAYOUTS,
+        "repairs": RepairSettings(
+            imei_encryption_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode())
+        ),
         "audit": AuditSettings(
             signing_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode())
         ),

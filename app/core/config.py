@@ -134,6 +134,8 @@ class Settings(Section):
                 raise ValueError("PAYMENT_GATEWAY=razorpay must be set in production")
             for problem in (*self.payouts.production_problems(), *self.calls.production_problems()):
                 raise ValueError(problem)
+            for problem in self.repairs.production_problems():
+                raise ValueError(problem)
             # Razorpay issues its own keys: only published placeholders are refused.
             for name, value in (
                 ("RAZORPAY_KEY_SECRET", self.payments.razorpay_key_secret.get_secret_value()),

@@ -1,9 +1,15 @@
 """Settings sections of the repair half: repair jobs (matching, offers, timers, the payment
 terminal) and ratings; `app/core/config.py` composes them into `Settings`."""
 
-from pydantic import Field
+import base64
+import binascii
+
+from pydantic import Field, SecretStr, field_validator
 
 from app.core.config_sections import Section
+
+# dev/test only: published in this repository, so production refuses it.
+DEFAULT_IMEI_ENCRYPTION_KEY = "ZGV2LW9ubHktcmVwYWlyLWltZWktc2VhbGluZy1rZXk="
 
 
 class RepairSettings(Section):
@@ -68,6 +74,28 @@ class RepairSettings(Section):
         description="A technician accepting under this share of the last 20 offers raises an "
         "admin alert for review",
     )
+    imei_encryption_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_IMEI_ENCRYPTION_KEY), validation_alias="IMEI_ENCRYPTION_KEY",
+        description="AES-256-GCM key sealing repair jobs' IMEIs at rest: base64 of 32 random "
+        "bytes (`openssl rand -base64 32`); production refuses the default",
+    )
+
+    @field_validator("imei_encryption_key")
+    @classmethod
+    def _aes_256_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("IMEI_ENCRYPTION_KEY must be base64 of 32 bytes")
+        return value
+
+    def production_problems(self) -> list[str]:
+        """Why these settings would not keep IMEIs safe in production (empty: none)."""
+        if self.imei_encryption_key.get_secret_value() == DEFAULT_IMEI_ENCRYPTION_KEY:
+            return ["IMEI_ENCRYPTION_KEY must be set in production"]
+        return []
 
 
 class RatingSettings(Section):

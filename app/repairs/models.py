@@ -90,6 +90,9 @@ class StatusChange(BaseModel):
     action: str
     reason: str | None = None
     by: str  # the user id of who moved it, or "system"
+    # In which capacity (customer, technician, admin, system): admins' ids are shown to admins only.
+    role: str | None = None
+    technician_id: str | None = None  # the technician offered, accepting, declining, leaving
     at: datetime = Field(default_factory=clock.utcnow)
 
 
@@ -116,6 +119,9 @@ class Repair(Document):
     technician_id: str | None = None  # tch_… once accepted
     technician_user_id: str | None = None  # that technician's account, for pushes and reads
     accepted_at: datetime | None = None
+    # An accepted offline job is due to start by then (scheduledAt, else acceptance): the
+    # timer alerts REPAIR_START_GRACE_MINUTES after it and re-matches later still.
+    start_due_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
@@ -142,6 +148,7 @@ class Repair(Document):
             IndexModel([("offer.technician_id", ASCENDING)], name="by_offered_technician"),
             IndexModel([("offer.expires_at", ASCENDING)], name="by_offer_expiry"),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+            IndexModel([("status", ASCENDING), ("start_due_at", ASCENDING)], name="by_start_due"),
         ]
 
 
@@ -173,6 +180,9 @@ class RepairOffer(Document):
                        name="once_per_technician"),
             IndexModel([("technician_id", ASCENDING), ("offered_at", DESCENDING)],
                        name="by_technician"),
+            # A technician holds at most one live (pending) offer: a second insert fails.
+            IndexModel([("technician_id", ASCENDING)], unique=True, name="one_live_offer",
+                       partialFilterExpression={"outcome": "pending"}),
         ]
 
 

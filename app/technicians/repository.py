@@ -245,6 +245,13 @@ async def mark_low_rating_alerted(technician_id: str) -> bool:
     return result.modified_count == 1
 
 
+async def count_completed_job(session: Session, technician_id: str) -> None:
+    """One more job completed (the repair's completing transaction); no version bump: no
+    guarded write of the profile competes with a counter."""
+    await _collection().update_one({"_id": technician_id}, {"$inc": {"jobs_completed": 1}},
+                                   session=session)
+
+
 # --- the search cells (the nearby search's read model) ----------------------------------
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from app.core import clock
 from app.core.config import settings
+from app.core.database import Session
 from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.technicians import repository
@@ -175,3 +176,9 @@ async def list_technicians(
     actor: Actor, status: TechnicianStatus | None, skill: Skill | None, page: PageRequest
 ) -> tuple[list[Technician], str | None]:
     return await repository.page(actor, status, skill, page)
+
+
+async def count_completed_job(session: Session, technician_id: str) -> None:
+    """A repair of the technician was completed: its public `jobsCompleted` goes up by one,
+    in the caller's transaction."""
+    await repository.count_completed_job(session, technician_id)
