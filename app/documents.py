@@ -17,6 +17,7 @@ from app.payments.models import DOCUMENTS as PAYMENT_DOCUMENTS
 from app.payments.models import RETIRED_INDEXES as PAYMENT_RETIRED_INDEXES
 from app.payouts.models import DOCUMENTS as PAYOUT_DOCUMENTS
 from app.platform_rules.models import DOCUMENTS as PLATFORM_RULE_DOCUMENTS
+from app.repairs.models import DOCUMENTS as REPAIR_DOCUMENTS
 from app.sessions.models import DOCUMENTS as SESSION_DOCUMENTS
 from app.technicians.models import DOCUMENTS as TECHNICIAN_DOCUMENTS
 from app.users.models import User
@@ -38,6 +39,7 @@ DOCUMENT_MODELS: list[type] = [
     *LEDGER_DOCUMENTS,
     *PAYMENT_DOCUMENTS,
     *PAYOUT_DOCUMENTS,
+    *REPAIR_DOCUMENTS,
     *DISPUTE_DOCUMENTS,
     IdempotencyRecord,
     *ALERT_DOCUMENTS,

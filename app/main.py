@@ -34,6 +34,7 @@ from app.disputes import service as disputes_service
 from app.disputes.router import router as disputes_router
 from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
 from app.notifications.router import router as notifications_router
+from app.orders import repair_parts
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
 from app.orders.router import router as orders_router
@@ -49,7 +50,10 @@ from app.platform_rules import service as platform_rules_service
 from app.platform_rules.router import router as platform_rules_router
 from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
+from app.repairs import terminal as repair_terminal
+from app.repairs.terminal_router import router as repair_terminal_router
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
+from app.technicians import service as technicians_service
 from app.technicians.router import router as technicians_router
 from app.users import service as users_service
 from app.users.router import router as users_router
@@ -67,6 +71,7 @@ API_ROUTERS: list[APIRouter] = [
     disputes_router,
     payouts_router,
     platform_rules_router,
+    repair_terminal_router,
     alerts_router,
     notifications_router,
     audit_router,
@@ -85,6 +90,8 @@ OPENAPI_TAGS = [
     {"name": "Disputes", "description": "Buyers' disputes over paid orders: evidence notes and "
                                         "resolutions that refund, release or split the escrow"},
     {"name": "Payouts", "description": "Recipients' bank accounts and payouts of their payable balance"},
+    {"name": "Repairs", "description": "Repair jobs: booking, matching, lifecycle and the "
+                                      "technician's payment terminal (quotes)"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
@@ -184,6 +191,9 @@ def create_fastapi(config: Settings) -> FastAPI:
     payments_service.register_release_hook(dispute_resolution.complete_after_release)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
+    repair_parts.register_repair_parts(repair_terminal)
+    platform_rules_service.register_tier_usage(technicians_service.tiers_in_use,
+                                               platform_rules_service.TECHNICIAN_COMMISSION)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,

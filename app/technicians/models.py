@@ -106,6 +106,8 @@ class Technician(Document):
     rating_average: float = 0.0
     rating_count: int = 0
     jobs_completed: int = 0
+    # The technician commission tier (platform rules' technician tiers) repairs pay under.
+    commission_tier: str = "standard"
     version: int = 1
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
@@ -120,6 +122,7 @@ class Technician(Document):
             ),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
             IndexModel([("h3_cell", ASCENDING)], name="by_h3_cell"),
+            IndexModel([("commission_tier", ASCENDING)], name="by_commission_tier"),
             # The version the server records (MongoDB's default, and the embedded server's):
             # declared, so a restart finds the index it would create and leaves it alone.
             IndexModel([("location", GEOSPHERE)], name="location_2dsphere",

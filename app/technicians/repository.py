@@ -227,3 +227,14 @@ async def search_entries_coarse(coarse_cells: list[str]) -> list[dict[str, Any]]
         seen.add(doc["_id"])
         entries.extend(e for e in doc["entries"] if e["coarse_cell"] in wanted)
     return entries
+
+
+async def tiers_in_use(tiers: list[str]) -> set[str]:
+    """System scope: which of `tiers` some technician is on (a profile stored before tiers
+    existed is on the default tier)."""
+    found = set(await Technician.get_pymongo_collection().distinct(
+        "commission_tier", {"commission_tier": {"$in": tiers}}))
+    if "standard" in tiers and await Technician.get_pymongo_collection().find_one(
+            {"commission_tier": None}, {"_id": 1}) is not None:
+        found.add("standard")
+    return found
