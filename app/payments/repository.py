@@ -145,6 +145,12 @@ async def escrow_expectations() -> dict[str, int]:
     return expected
 
 
+async def captured_payees() -> dict[str, str]:
+    """Payment id → its payee (dealer dlr_… or technician tch_…), for the ledger verifier."""
+    cursor = _payments().find({"amount_captured": {"$gt": 0}}, {"payee_id": 1})
+    return {doc["_id"]: doc["payee_id"] async for doc in cursor}
+
+
 # --- payments: writes ----------------------------------------------------------------------
 
 

@@ -158,7 +158,8 @@ async def refund_payment(
 async def verify_ledger(actor: require(Permission.LEDGER_VERIFY)) -> Envelope[LedgerVerification]:
     """Check every ledger invariant and report the first violation."""
     report = await ledger.verify(await service.escrow_expectations(),
-                                 await service.refund_in_flight_expectations())
+                                 await service.refund_in_flight_expectations(),
+                                 await service.captured_payees())
     return ok(LedgerVerification(
         valid=report.valid, checked_transactions=report.checked_transactions,
         first_violation=report.violations[0] if report.violations else None,

@@ -382,6 +382,11 @@ async def escrow_expectations() -> dict[str, int]:
     return await repository.escrow_expectations()
 
 
+async def captured_payees() -> dict[str, str]:
+    """Payment id → its payee (an order's dealer, a repair's technician)."""
+    return await repository.captured_payees()
+
+
 async def refund_in_flight_expectations() -> dict[str, int]:
     """Payment id → what its refunds in flight should hold (its pending refunds)."""
     return await repository.in_flight_refund_amounts()

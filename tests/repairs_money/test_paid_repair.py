@@ -207,3 +207,29 @@ async def test_a_technician_tier_in_use_cannot_be_removed(pay: Payments, mongo_d
     await quoted_and_accepted(pay.api, work)
     started = await start_payment(pay, work.customer, work.id)
     assert started.json()["data"]["commissionBreakdown"]["rateBps"] == 300
+
+
+@pytest.mark.settings(escrow={"job_interval_seconds": 3600})
+async def test_a_suspended_technicians_escrow_waits_for_an_admin(pay: Payments):
+    work, payment = await _paid_job(pay)
+    await complete(work.id)
+    ops = await pay.api.admin("ops")
+    suspended = await pay.client.patch(
+        f"/api/technicians/{work.technician_id}/status",
+        json={"action": "suspend", "reason": "Customer complaints under review"},
+        headers=ops.headers)
+    assert suspended.status_code == 200, suspended.text
+    clock.advance(timedelta(days=settings().escrow.dispute_window_days, minutes=1))
+
+    assert await tasks.release_due_payments() == 0
+
+    assert (await pay.payment(payment["id"]))["escrowStatus"] == "held"
+    assert await escrow_of(payment["id"]) == TOTAL
+    finance = await pay.finance()
+    alerts = await pay.client.get("/api/admin/alerts", params={"kind": "escrow_dealer_stopped"},
+                                  headers=finance.headers)
+    found = [a for a in alerts.json()["data"]["items"] if a["subjectId"] == payment["id"]]
+    assert len(found) == 1 and found[0]["details"]["technicianId"] == work.technician_id
+    released = await pay.release(payment["id"])  # finance still decides
+    assert released.status_code == 200, released.text
+    await pay.ledger_is_valid()
