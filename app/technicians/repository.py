@@ -238,3 +238,11 @@ async def tiers_in_use(tiers: list[str]) -> set[str]:
             {"commission_tier": None}, {"_id": 1}) is not None:
         found.add("standard")
     return found
+
+
+async def set_commission_tier(session: Session, technician_id: str, tier: str) -> None:
+    await Technician.get_pymongo_collection().update_one(
+        {"_id": technician_id},
+        {"$set": {"commission_tier": tier, "updated_at": clock.utcnow()}, "$inc": {"version": 1}},
+        session=session,
+    )

@@ -233,3 +233,30 @@ async def test_a_suspended_technicians_escrow_waits_for_an_admin(pay: Payments):
     released = await pay.release(payment["id"])  # finance still decides
     assert released.status_code == 200, released.text
     await pay.ledger_is_valid()
+
+
+async def test_a_finance_admin_moves_a_technician_to_another_tier(pay: Payments, mongo_db):
+    root = await pay.api.root_admin()
+    put = await pay.client.put("/api/admin/technician-commission-tiers",
+                               json={"tiers": {"standard": 1000, "gold": 300}},
+                               headers=root.headers)
+    assert put.status_code == 200, put.text
+    work = await job(pay.api)
+    finance = await pay.finance()
+    url = f"/api/technicians/{work.technician_id}/commission-tier"
+
+    unknown = await pay.client.patch(url, json={"tier": "platinum"}, headers=finance.headers)
+    assert_error(unknown, 422)
+    assert_error(await pay.client.patch(url, json={"tier": "gold"},
+                                        headers=work.technician.headers), 403)
+    moved = await pay.client.patch(url, json={"tier": "gold", "reason": "Top rated"},
+                                   headers=finance.headers)
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["data"]["commissionTier"] == "gold"
+    stored_tier = await mongo_db.technicians.find_one({"_id": work.technician_id})
+    assert stored_tier["commission_tier"] == "gold"
+    assert await pay.api.audited(root, "technician.commission_tier_changed", work.technician_id)
+    await quoted_and_accepted(pay.api, work)
+    started = await start_payment(pay, work.customer, work.id)
+    assert started.json()["data"]["commissionBreakdown"]["rateBps"] == 300
