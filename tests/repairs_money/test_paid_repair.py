@@ -30,10 +30,16 @@ from tests.repairs_money.factories import (
     start_payment,
     stored,
 )
+from tests.technicians.factories import approved_technician
 
 TOTAL = 150_000  # the factory's labour line
 TECHNICIAN_RATE_BPS = 1_000  # the default technician tier
 COMMISSION = TOTAL * TECHNICIAN_RATE_BPS // 10_000
+
+
+async def balance_of_response(pay: Payments, who, recipient_id: str):
+    return await pay.client.get("/api/payouts/balance", params={"recipientId": recipient_id},
+                                headers=who.headers)
 
 
 async def _paid_job(pay: Payments) -> tuple[Job, dict]:
@@ -85,8 +91,14 @@ async def test_the_paid_repair_is_released_by_finance_and_paid_out(pay: Payments
     seen = await pay.client.get(f"/api/payments/{payment['id']}", headers=work.technician.headers)
     assert seen.status_code == 200 and seen.json()["data"]["id"] == payment["id"]
     stranger = await pay.api.customer()
-    assert_error(await pay.client.get(f"/api/payments/{payment['id']}",
-                                      headers=stranger.headers), 404)
+    stranger_technician, _ = await approved_technician(pay.api)
+    for outsider, balance_status in ((stranger, 403), (stranger_technician, 404)):
+        assert_error(await pay.client.get(f"/api/payments/{payment['id']}",
+                                          headers=outsider.headers), 404)
+        theirs = await pay.client.get("/api/payments", headers=outsider.headers)
+        assert theirs.json()["data"]["items"] == []
+        assert_error(await balance_of_response(pay, outsider, work.technician_id),
+                     balance_status)
     pending = await balance_of(pay.api, work.technician, work.technician_id)
     assert pending["pendingEscrow"] == TOTAL and pending["payable"] == 0
 
