@@ -46,6 +46,7 @@ from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
 from app.media import service as media_service
 from app.media.router import router as media_router
 from app.notifications.router import router as notifications_router
+from app.orders import repair_parts
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
 from app.orders.router import router as orders_router
@@ -63,8 +64,11 @@ from app.ratings.router import router as ratings_router
 from app.realtime import events as realtime_events
 from app.realtime.server import create_socketio_server
 from app.repairs import tasks as repair_tasks
+from app.repairs import terminal as repair_terminal
 from app.repairs.router import router as repairs_router
+from app.repairs.terminal_router import router as repair_terminal_router
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
+from app.technicians import service as technicians_service
 from app.technicians.router import router as technicians_router
 from app.users import service as users_service
 from app.users.router import router as users_router
@@ -86,6 +90,7 @@ API_ROUTERS: list[APIRouter] = [
     disputes_router,
     payouts_router,
     platform_rules_router,
+    repair_terminal_router,
     alerts_router,
     notifications_router,
     audit_router,
@@ -99,7 +104,8 @@ OPENAPI_TAGS = [
     {"name": "Technicians", "description": "Technician onboarding and approval, live location "
                                            "with spoofing checks, availability, nearby search"},
     {"name": "Repairs", "description": "Repair jobs: booking, matching and offers, admin "
-                                       "assignment, the job's lifecycle"},
+                                       "assignment, the job's lifecycle and the technician's "
+                                       "payment terminal (quotes)"},
     {"name": "Ratings", "description": "Customers rate their completed repairs; technicians' "
                                        "averages, Bayesian scores and score distributions"},
     {"name": "Chat", "description": "Job chat over REST and Socket.IO: history with read "
@@ -221,6 +227,9 @@ def create_fastapi(config: Settings) -> FastAPI:
     chat_service.register_media_check(media_service.media_belongs_to)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
+    repair_parts.register_repair_parts(repair_terminal)
+    platform_rules_service.register_tier_usage(technicians_service.tiers_in_use,
+                                               platform_rules_service.TECHNICIAN_COMMISSION)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,

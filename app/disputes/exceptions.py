@@ -9,6 +9,14 @@ class DisputedOrderNotFound(NotFound):
     default_message = "Order not found"
 
 
+class DisputedRepairNotFound(NotFound):
+    default_message = "Repair job not found"
+
+
+class RepairNotDisputable(IllegalTransition):
+    default_message = "This repair job cannot be disputed in its current state"
+
+
 class DisputeAlreadyOpen(IllegalTransition):
     default_message = "This order already has an open dispute"
 

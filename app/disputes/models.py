@@ -1,4 +1,5 @@
-"""Disputes over paid orders: the buyer's complaint, evidence notes and the admin's resolution."""
+"""Disputes over paid orders and paid repair jobs: the buyer's (or the repair's customer's)
+complaint, evidence notes and the admin's resolution."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -42,6 +43,7 @@ class Resolution(StrEnum):
 class NoteAuthor(StrEnum):
     BUYER = "buyer"
     DEALER = "dealer"
+    TECHNICIAN = "technician"  # the technician of a disputed repair job
     ADMIN = "admin"
 
 
@@ -88,14 +90,18 @@ class ResolutionRecord(BaseModel):
 
 class Dispute(Document):
     id: str = Field(default_factory=lambda: new_id("dsp"))
-    order_id: str
+    # Exactly one: the disputed order (paid to its dealer) or repair job (to its technician).
+    order_id: str | None = None
+    repair_id: str | None = None
     payment_id: str
-    buyer_id: str
-    dealer_id: str
+    buyer_id: str  # the order's buyer, or the repair's customer
+    dealer_id: str | None = None
+    technician_id: str | None = None  # tch_…
     reason: DisputeReason
     details: str
     status: DisputeStatus = DisputeStatus.OPEN
-    # The order id while the dispute is unresolved: one open dispute per order (unique among
+    # The order (or repair) id while the dispute is unresolved: one open dispute per order or
+    # repair (ord_…/rep_…, never colliding; unique among
     # strings, so resolved disputes, with the key unset or null, never collide).
     open_key: str | None = None
     amount_in_dispute: int
@@ -118,6 +124,10 @@ class Dispute(Document):
                         ("_id", DESCENDING)], name="by_buyer"),
             IndexModel([("dealer_id", ASCENDING), ("created_at", DESCENDING),
                         ("_id", DESCENDING)], name="by_dealer"),
+            IndexModel([("repair_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_repair"),
+            IndexModel([("technician_id", ASCENDING), ("created_at", DESCENDING),
+                        ("_id", DESCENDING)], name="by_technician"),
             IndexModel([("status", ASCENDING), ("created_at", DESCENDING),
                         ("_id", DESCENDING)], name="by_status"),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),

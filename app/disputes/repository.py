@@ -11,7 +11,7 @@ from app.core.permissions import Actor, Permission
 from app.core.policy import OwnerFields, Owners, may_see, visibility_filter
 from app.disputes.models import Dispute, DisputeNote, DisputeStatus
 
-PARTIES = OwnerFields(buyer="buyer_id", dealer="dealer_id")
+PARTIES = OwnerFields(buyer="buyer_id", dealer="dealer_id", technician="technician_id")
 UNRESOLVED = [DisputeStatus.OPEN.value, DisputeStatus.RESOLVING.value]
 
 
@@ -20,7 +20,8 @@ def _collection() -> AsyncCollection:
 
 
 def owners(dispute: Dispute) -> Owners:
-    return Owners(buyer_id=dispute.buyer_id, dealer_id=dispute.dealer_id)
+    return Owners(buyer_id=dispute.buyer_id, dealer_id=dispute.dealer_id,
+                  technician_id=dispute.technician_id)
 
 
 async def get(dispute_id: str, session: Session | None = None) -> Dispute | None:
@@ -66,15 +67,16 @@ async def insert(session: Session, document: dict[str, Any]) -> None:
 
 
 async def open_dispute_id(order_id: str, session: Session | None = None) -> str | None:
-    """The id of the order's unresolved dispute, if any."""
+    """The id of the order's (or repair's) unresolved dispute, if any."""
     doc = await _collection().find_one({"open_key": order_id}, {"_id": 1}, session=session)
     return doc["_id"] if doc else None
 
 
-async def resolved_dispute_id(order_id: str) -> str | None:
-    """The id of a dispute of this order that was resolved already, if any."""
+async def resolved_dispute_id(subject_id: str) -> str | None:
+    """The id of a dispute of this order (or repair job, rep_…) resolved already, if any."""
+    field = "repair_id" if subject_id.startswith("rep_") else "order_id"
     doc = await _collection().find_one(
-        {"order_id": order_id, "status": DisputeStatus.RESOLVED.value}, {"_id": 1}
+        {field: subject_id, "status": DisputeStatus.RESOLVED.value}, {"_id": 1}
     )
     return doc["_id"] if doc else None
 

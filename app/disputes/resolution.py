@@ -28,6 +28,8 @@ from app.orders import service as orders_service
 from app.orders.models import OrderStatus
 from app.payments import service as payments_service
 from app.payments.models import CommissionBreakdown, EscrowStatus, RefundStatus
+from app.repairs import terminal as repairs_terminal
+from app.repairs.models import RepairStatus
 
 # Orders whose delivery happened: a dispute decided on them is no override.
 DELIVERED = frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED})
@@ -109,11 +111,11 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
     else:
         held = payments_service.held_amount(payment)
         refund, release = _amounts(data, held)
-    order = await orders_service.get_order(dispute.order_id)
+    subject_status, delivered = await _subject_state(dispute)
     record = ResolutionRecord(
         resolution=data.resolution, note=data.note, decided_by=actor.id, decided_at=clock.utcnow(),
         requested_buyer_amount=data.buyer_amount, held_at_decision=held,
-        override=not after_release and order.status not in DELIVERED,
+        override=not after_release and not delivered,
         after_release=after_release, refund_amount=refund, release_amount=release,
         refund_id=_refund_id(dispute.id, 1) if refund else None,
     )
@@ -131,7 +133,8 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
             changes={"status": {"from": DisputeStatus.OPEN, "to": DisputeStatus.RESOLVING}},
             metadata={"resolution": data.resolution.value, "held": held,
                       "refundAmount": refund, "releaseAmount": release,
-                      "paymentId": dispute.payment_id, "orderStatus": order.status.value,
+                      "paymentId": dispute.payment_id,
+                      ("repairStatus" if dispute.repair_id else "orderStatus"): subject_status,
                       "afterRelease": after_release},
         )
         return True
@@ -278,6 +281,19 @@ async def _finish(
                   "commission": outcome["commission"],
                   "platformShare": outcome["platform_share"],
                   "paymentId": dispute.payment_id, "orderId": dispute.order_id,
-                  "afterRelease": record.after_release},
+                  "repairId": dispute.repair_id, "afterRelease": record.after_release},
     )
-    await orders_service.close_after_dispute(session, dispute.order_id, actor, record.note)
+    if dispute.order_id is not None:
+        await orders_service.close_after_dispute(session, dispute.order_id, actor, record.note)
+    # A repair job stays as it is: its lifecycle (completion, an admin's cancellation) goes on.
+
+
+async def _subject_state(dispute: Dispute) -> tuple[str, bool]:
+    """The disputed order's (or repair job's) status, and whether it was delivered
+    (completed): a decision before that is an override."""
+    if dispute.repair_id is not None:
+        repair = await repairs_terminal.get_repair(dispute.repair_id)
+        return repair.status.value, repair.status is RepairStatus.COMPLETED
+    assert dispute.order_id is not None
+    order = await orders_service.get_order(dispute.order_id)
+    return order.status.value, order.status in DELIVERED

@@ -34,7 +34,8 @@ def _page(views: list[DisputeView], next_cursor: str | None, actor: Actor) -> Pa
 
 @router.post("/api/disputes", status_code=201, responses=responses(404, 409, 422))
 async def open_dispute(body: DisputeCreate, actor: DisputeOpener) -> Envelope[DisputeRead]:
-    """Dispute your paid order (until the dispute window after delivery closes); freezes its escrow."""
+    """Dispute your paid order or repair job (`repairId`), until the dispute window after
+    delivery (completion) closes; freezes its escrow."""
     view = await opening.open_dispute(actor, body)
     return ok(_read(view, actor), "Dispute opened; the payment is frozen until an admin resolves it")
 
@@ -59,7 +60,8 @@ async def get_dispute(dispute_id: DisputeId, actor: CurrentActor) -> Envelope[Di
 async def add_dispute_note(
     dispute_id: DisputeId, body: DisputeNoteIn, actor: CurrentActor
 ) -> Envelope[DisputeRead]:
-    """Add an evidence note (the buyer, the order's dealer or a dispute admin; audited)."""
+    """Add an evidence note (the buyer, the order's dealer or the repair's technician, or a
+    dispute admin; audited)."""
     return ok(_read(await service.add_note(actor, dispute_id, body.text), actor), "Note added")
 
 
@@ -71,10 +73,13 @@ async def list_disputes(
     order_id: Annotated[str | None, Query(alias="orderId", max_length=64)] = None,
     dealer_id: Annotated[str | None, Query(alias="dealerId", max_length=64)] = None,
     buyer_id: Annotated[str | None, Query(alias="buyerId", max_length=64)] = None,
+    repair_id: Annotated[str | None, Query(alias="repairId", max_length=64)] = None,
+    technician_id: Annotated[str | None, Query(alias="technicianId", max_length=64)] = None,
 ) -> Envelope[Page[DisputeRead]]:
-    """Every dispute, newest first, filtered by status, order, dealer or buyer (any admin)."""
+    """Every dispute, newest first, filtered by status, order, dealer, buyer, repair or
+    technician (any admin)."""
     filters = DisputeFilter(status=status, order_id=order_id, dealer_id=dealer_id,
-                            buyer_id=buyer_id)
+                            buyer_id=buyer_id, repair_id=repair_id, technician_id=technician_id)
     views, next_cursor = await service.list_all(actor, filters, page)
     return ok(_page(views, next_cursor, actor))
 

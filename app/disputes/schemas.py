@@ -28,9 +28,18 @@ BuyerAmount = Annotated[
 
 
 class DisputeCreate(APIModel):
-    order_id: str = Field(min_length=1, max_length=64)
+    """Exactly one of `orderId` (a paid order) and `repairId` (a paid repair job)."""
+
+    order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    repair_id: str | None = Field(default=None, min_length=1, max_length=64)
     reason: DisputeReason
     details: str = Field(min_length=DETAILS_MIN, max_length=DETAILS_MAX)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.order_id is None) == (self.repair_id is None):
+            raise ValueError("give exactly one of orderId and repairId")
+        return self
 
 
 class DisputeNoteIn(APIModel):
@@ -108,10 +117,12 @@ class ResolutionRead(APIModel):
 
 class DisputeRead(APIModel):
     id: str
-    order_id: str
+    order_id: str | None = None
+    repair_id: str | None = None
     payment_id: str
     buyer_id: str
-    dealer_id: str
+    dealer_id: str | None = None
+    technician_id: str | None = None
     reason: DisputeReason
     details: str
     status: DisputeStatus

@@ -33,7 +33,8 @@ from app.disputes.transitions import accepts_notes, allowed_actions, move_for
 from app.orders.models import Order
 
 MAX_NOTES = 200
-_AUTHOR_OF = {Relation.BUYER: NoteAuthor.BUYER, Relation.DEALER: NoteAuthor.DEALER}
+_AUTHOR_OF = {Relation.BUYER: NoteAuthor.BUYER, Relation.DEALER: NoteAuthor.DEALER,
+              Relation.TECHNICIAN: NoteAuthor.TECHNICIAN}
 
 
 async def get(dispute_id: str) -> Dispute:
@@ -99,7 +100,7 @@ async def refuse_cancelling_disputed_order(session: Session, order: Order) -> No
 
 
 def _note_role(sides: frozenset[NoteAuthor]) -> NoteAuthor:
-    for role in (NoteAuthor.BUYER, NoteAuthor.DEALER, NoteAuthor.ADMIN):
+    for role in (NoteAuthor.BUYER, NoteAuthor.DEALER, NoteAuthor.TECHNICIAN, NoteAuthor.ADMIN):
         if role in sides:
             return role
     raise DisputeActionForbidden("Only the buyer, the dealer and dispute admins add notes")
@@ -142,7 +143,8 @@ async def _push_note(actor: Actor, dispute: Dispute, role: NoteAuthor, text: str
         await audit.record(
             session, actor=actor, action="dispute.note_added", subject_type="dispute",
             subject_id=dispute.id, reason=text,
-            metadata={"noteId": note.id, "role": role.value, "orderId": dispute.order_id},
+            metadata={"noteId": note.id, "role": role.value, "orderId": dispute.order_id,
+                      "repairId": dispute.repair_id},
         )
 
     await transaction(work)
@@ -165,11 +167,14 @@ class DisputeFilter:
     order_id: str | None = None
     dealer_id: str | None = None
     buyer_id: str | None = None
+    repair_id: str | None = None
+    technician_id: str | None = None
 
     def query(self) -> dict[str, Any]:
         values = {"status": self.status.value if self.status else None,
                   "order_id": self.order_id, "dealer_id": self.dealer_id,
-                  "buyer_id": self.buyer_id}
+                  "buyer_id": self.buyer_id, "repair_id": self.repair_id,
+                  "technician_id": self.technician_id}
         return {name: value for name, value in values.items() if value is not None}
 
 

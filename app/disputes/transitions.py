@@ -3,7 +3,8 @@
     (new)     ─open→      open       the buyer; the escrow is frozen (disputed)
     open      ─resolve→   resolving  ops/superadmin: the decision and its amounts are fixed
     resolving ─complete→  resolved   the refund and the release are done (retry-safe)
-    open, resolving ─add_note→ same  the buyer, the order's dealer, ops/superadmin
+    open, resolving ─add_note→ same  the buyer, the order's dealer (the repair's technician),
+                                     ops/superadmin
 """
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ TRANSITIONS: dict[tuple[DisputeStatus | None, DisputeAction], Move] = {
     (None, A.OPEN): Move(S.OPEN, frozenset({P.BUYER})),
     (S.OPEN, A.RESOLVE): Move(S.RESOLVING, frozenset({P.ADMIN})),
     (S.RESOLVING, A.COMPLETE): Move(S.RESOLVED, frozenset({P.ADMIN})),
-    (S.OPEN, A.ADD_NOTE): Move(S.OPEN, frozenset({P.BUYER, P.DEALER, P.ADMIN})),
-    (S.RESOLVING, A.ADD_NOTE): Move(S.RESOLVING, frozenset({P.BUYER, P.DEALER, P.ADMIN})),
+    (S.OPEN, A.ADD_NOTE): Move(S.OPEN, frozenset({P.BUYER, P.DEALER, P.TECHNICIAN, P.ADMIN})),
+    (S.RESOLVING, A.ADD_NOTE): Move(S.RESOLVING,
+                                    frozenset({P.BUYER, P.DEALER, P.TECHNICIAN, P.ADMIN})),
 }
 
 

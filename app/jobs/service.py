@@ -16,7 +16,7 @@ from app.jobs.exceptions import JobNotFound
 from app.orders import service as orders_service
 from app.orders.exceptions import OrderNotFound
 from app.orders.models import Order, OrderStatus
-from app.repairs import lookup as repairs_lookup
+from app.repairs import service as repairs_service
 from app.repairs.models import Repair, RepairStatus
 
 
@@ -65,7 +65,7 @@ async def get_job(job_id: str) -> Job | None:
     """The job whoever asks (for jobs and broadcasts); None when there is no such job."""
     kind = kind_of(job_id)
     if kind is JobKind.REPAIR:
-        repair = await repairs_lookup.get_repair(job_id)
+        repair = await repairs_service.get_repair(job_id)
         return _of_repair(repair) if repair is not None else None
     if kind is JobKind.ORDER:
         try:

@@ -15,7 +15,7 @@ from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
 from app.dealers.models import Dealer
-from app.orders import pricing
+from app.orders import pricing, repair_parts
 from app.orders import repository as repo
 from app.orders.exceptions import CheckoutBlocked, IllegalOrderTransition, OrderInputInvalid
 from app.orders.models import (
@@ -52,6 +52,8 @@ async def place_order(actor: Actor, data: OrderCreate, dry_run: bool = False) ->
         repo.unpaid_slots(actor.id),
     )
     _check_quantities(data, demands, rules.max_line_quantity)
+    if data.repair_id is not None:
+        await repair_parts.check_buyer(actor, data.repair_id)
     dealer_ids = pricing.dealer_ids_of(demands, products)
     dealer = await dealers_service.get_dealer(dealer_ids[0]) if len(dealer_ids) == 1 else None
     quote = pricing.quote(
@@ -128,6 +130,7 @@ def _new_order(actor: Actor, data: OrderCreate, quote: Quote, reservation_minute
         delivery_charge=quote.delivery_charge,
         service_fee=quote.service_fee,
         total=quote.total,
+        repair_id=data.repair_id,
         rule_flags=[],
         status=OrderStatus.PENDING_PAYMENT,
         stock_state=StockState.RESERVED,
@@ -167,12 +170,14 @@ async def _reserve_and_save(
 
         async def save(session: Session) -> None:
             await repo.insert(session, order)
+            await repair_parts.link(session, actor, order)
             await audit.record(
                 session, actor=actor, action=f"order.{OrderAction.PLACE.value}",
                 subject_type="order", subject_id=order.id,
                 changes={"status": {"from": None, "to": order.status}},
                 metadata={
                     "dealerId": order.dealer_id, "channel": order.channel, "total": order.total,
+                    "repairId": order.repair_id,
                     "items": [{"productId": i.product_id, "quantity": i.quantity,
                                "unitPrice": i.unit_price} for i in order.items],
                 },

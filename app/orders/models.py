@@ -117,6 +117,8 @@ class Order(Document):
     # places it takes (a unique index over the buyer's unpaid orders enforces the limit).
     unpaid_slot: int | None = None
     payment_id: str | None = None
+    # The repair job (rep_…) its buyer, the job's technician, bought these parts for.
+    repair_id: str | None = None
     carrier: str | None = None
     tracking_number: str | None = None
     shipped_at: datetime | None = None

@@ -42,6 +42,10 @@ class OrderCreate(APIModel):
 
     items: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
     delivery_address: DeliveryAddressIn
+    repair_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="Parts for a repair job (rep_…): only its assigned technician may name it",
+    )
 
 
 class OrderStatusIn(APIModel):
@@ -100,6 +104,7 @@ class OrderRead(APIModel):
     stock_state: StockState
     reservation_expires_at: datetime | None = None
     payment_id: str | None = None
+    repair_id: str | None = None
     carrier: str | None = None
     tracking_number: str | None = None
     cancel_reason: str | None = None

@@ -32,6 +32,7 @@ class EscrowStatus(StrEnum):
 
 class PayableType(StrEnum):
     ORDER = "order"
+    REPAIR = "repair"  # a repair job's accepted quote, paid to its technician (tch_…)
 
 
 class CommissionBreakdown(BaseModel):

@@ -29,7 +29,8 @@ from app.payments.models import (
 )
 from app.payments.transitions import HOLDING, OPEN_STATUSES
 
-PAYMENT_OWNERS = OwnerFields(buyer="payer_id", dealer="payee_id")
+# The payee is a dealer (dlr_…) or a technician (tch_…): the prefixes never collide.
+PAYMENT_OWNERS = OwnerFields(buyer="payer_id", dealer="payee_id", technician="payee_id")
 
 
 def _payments() -> AsyncCollection:
@@ -56,7 +57,8 @@ async def get_existing(payment_id: str, session: Session | None = None) -> Payme
 
 
 def owners_of(payment: Payment) -> Owners:
-    return Owners(buyer_id=payment.payer_id, dealer_id=payment.payee_id)
+    return Owners(buyer_id=payment.payer_id, dealer_id=payment.payee_id,
+                  technician_id=payment.payee_id)
 
 
 async def get_visible(actor: Actor, payment_id: str) -> Payment | None:
@@ -141,6 +143,12 @@ async def escrow_expectations() -> dict[str, int]:
             doc["amount_captured"] - doc["amount_released"] - doc["refunded_from_escrow"]
         )
     return expected
+
+
+async def captured_payees() -> dict[str, str]:
+    """Payment id → its payee (dealer dlr_… or technician tch_…), for the ledger verifier."""
+    cursor = _payments().find({"amount_captured": {"$gt": 0}}, {"payee_id": 1})
+    return {doc["_id"]: doc["payee_id"] async for doc in cursor}
 
 
 # --- payments: writes ----------------------------------------------------------------------

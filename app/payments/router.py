@@ -39,10 +39,12 @@ IdemKey = Annotated[str, IdempotencyKey]
 async def create_payment(
     body: PaymentCreate, actor: require(Permission.PAYMENTS_MAKE), key: IdemKey
 ) -> Any:
-    """Start paying for an order: re-validates it, keeps its stock, opens a gateway order."""
+    """Start paying for an order (re-validated, its stock kept) or a repair job's accepted
+    quote (`repairId`): opens a gateway order."""
 
     async def work() -> tuple[int, Envelope[PaymentCheckout]]:
-        payment = await service.create_payment(actor, body.order_id)
+        payable_type, payable_id = body.payable
+        payment = await service.create_payment(actor, payable_id, payable_type)
         checkout = PaymentCheckout(**PaymentRead.of(payment, actor).model_dump(), key_id=gateway().key_id)
         return 201, ok(checkout, "Payment created; open Razorpay Checkout with gatewayOrderId")
 
@@ -156,7 +158,8 @@ async def refund_payment(
 async def verify_ledger(actor: require(Permission.LEDGER_VERIFY)) -> Envelope[LedgerVerification]:
     """Check every ledger invariant and report the first violation."""
     report = await ledger.verify(await service.escrow_expectations(),
-                                 await service.refund_in_flight_expectations())
+                                 await service.refund_in_flight_expectations(),
+                                 await service.captured_payees())
     return ok(LedgerVerification(
         valid=report.valid, checked_transactions=report.checked_transactions,
         first_violation=report.violations[0] if report.violations else None,

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from app.core.permissions import Actor
 from app.core.redaction import ShownActor, shown_actor
@@ -13,7 +13,23 @@ MAX_PAISE = 10**10
 
 
 class PaymentCreate(APIModel):
-    order_id: str = Field(min_length=1, max_length=64)
+    """Exactly one of `orderId` (an order) and `repairId` (a repair job's accepted quote)."""
+
+    order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    repair_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "PaymentCreate":
+        if (self.order_id is None) == (self.repair_id is None):
+            raise ValueError("give exactly one of orderId and repairId")
+        return self
+
+    @property
+    def payable(self) -> tuple[PayableType, str]:
+        if self.repair_id is not None:
+            return PayableType.REPAIR, self.repair_id
+        assert self.order_id is not None
+        return PayableType.ORDER, self.order_id
 
 
 class CheckoutResult(BaseModel):
@@ -49,6 +65,7 @@ class ReleaseApprovalRead(APIModel):
 class PaymentRead(APIModel):
     id: str
     order_id: str | None = None
+    repair_id: str | None = None
     payable_type: PayableType
     payable_id: str
     payer_id: str
@@ -77,6 +94,8 @@ class PaymentRead(APIModel):
         read = cls.model_validate(payment)
         if read.payable_type is PayableType.ORDER:
             read.order_id = read.payable_id
+        elif read.payable_type is PayableType.REPAIR:
+            read.repair_id = read.payable_id
         if read.hold is not None and isinstance(read.hold.by, str):
             read.hold.by = shown_actor(viewer, read.hold.by, by_admin=True)
         approval = read.release_approval

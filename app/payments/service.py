@@ -59,7 +59,7 @@ async def get_payment(payment_id: str) -> Payment:
 
 
 async def get_visible(actor: Actor, payment_id: str) -> Payment:
-    """The payer, the payee dealer and admins see a payment; anyone else gets 404."""
+    """The payer, the payee (dealer or technician) and admins see a payment; others 404."""
     payment = await repository.get_visible(actor, payment_id)
     if payment is None:
         raise PaymentNotFound
@@ -75,44 +75,47 @@ async def refund_when_order_cancelled(session: Session, order: Order) -> None:
 # --- creation --------------------------------------------------------------------------
 
 
-async def create_payment(actor: Actor, order_id: str) -> Payment:
-    """Validate the order, keep its stock reserved, and open a gateway order for its total."""
-    payable = payable_of(PayableType.ORDER)
+async def create_payment(
+    actor: Actor, payable_id: str, payable_type: PayableType = PayableType.ORDER
+) -> Payment:
+    """Validate the payable (an order: its stock kept reserved; a repair: its accepted quote)
+    and open a gateway order for its total."""
+    payable = payable_of(payable_type)
     async with platform_rules_service.read_once():  # pricing and commission: one read
-        terms = await payable.terms_for_payment(actor, order_id)
-        existing = await repository.open_payment_for(PayableType.ORDER, order_id)
+        terms = await payable.terms_for_payment(actor, payable_id)
+        existing = await repository.open_payment_for(payable_type, payable_id)
         if existing is not None and existing.status is not PaymentStatus.CREATED:
             raise AlreadyPaid
         minutes = settings().escrow.payment_reservation_minutes
         placed_at = terms.placed_at
         if existing is not None:
             await transaction(
-                lambda session: payable.keep_reserved(session, order_id, minutes, placed_at))
+                lambda session: payable.keep_reserved(session, payable_id, minutes, placed_at))
             return existing
-        rate_bps = await platform_rules_service.commission_rate_bps(terms.payee_commission_tier)
+        rate_bps = await payable.commission_rate_bps(terms.payee_commission_tier)
     payment = Payment(
-        payable_type=PayableType.ORDER, payable_id=order_id, payer_id=terms.payer_id,
+        payable_type=payable_type, payable_id=payable_id, payer_id=terms.payer_id,
         payee_id=terms.payee_id, amount=terms.amount, subtotal=terms.subtotal,
         delivery_charge=terms.delivery_charge, service_fee=terms.service_fee,
         currency=gateway().currency, gateway_order_id="pending",
-        awaiting_capture_of=f"{PayableType.ORDER.value}:{order_id}",
+        awaiting_capture_of=f"{payable_type.value}:{payable_id}",
         commission_breakdown=commission.breakdown(
             terms.subtotal, terms.delivery_charge, terms.service_fee, rate_bps
         ),
     )
     gateway_order = await _gateway_call(
         gateway().create_order(terms.amount, receipt=payment.id,
-                               notes={"paymentId": payment.id, "orderId": order_id})
+                               notes={"paymentId": payment.id, payable.field: payable_id})
     )
     payment.gateway_order_id = gateway_order.id
 
     async def work(session: Session) -> Payment:
         await repository.insert(session, payment)
-        await payable.keep_reserved(session, order_id, minutes, placed_at)
+        await payable.keep_reserved(session, payable_id, minutes, placed_at)
         await audit.record(
             session, actor=actor, action="payment.created", subject_type="payment",
             subject_id=payment.id, changes={"status": {"from": None, "to": payment.status}},
-            metadata={"orderId": order_id, "amount": payment.amount,
+            metadata={payable.field: payable_id, "amount": payment.amount,
                       "gatewayOrderId": gateway_order.id},
         )
         return payment
@@ -120,8 +123,8 @@ async def create_payment(actor: Actor, order_id: str) -> Payment:
     try:
         return await transaction(work)
     except DuplicateKeyError:
-        # A concurrent start for the same order won; its payment is the one to pay.
-        winner = await repository.open_payment_for(PayableType.ORDER, order_id)
+        # A concurrent start for the same payable won; its payment is the one to pay.
+        winner = await repository.open_payment_for(payable_type, payable_id)
         if winner is None:
             raise
         return winner
@@ -377,6 +380,11 @@ async def list_payments(
 async def escrow_expectations() -> dict[str, int]:
     """Payment id → what its escrow account should hold, for the ledger verifier."""
     return await repository.escrow_expectations()
+
+
+async def captured_payees() -> dict[str, str]:
+    """Payment id → its payee (an order's dealer, a repair's technician)."""
+    return await repository.captured_payees()
 
 
 async def refund_in_flight_expectations() -> dict[str, int]:

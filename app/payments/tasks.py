@@ -13,10 +13,13 @@ from app.dealers import service as dealers_service
 from app.payments import reconcile, refunds, repository
 from app.payments import service as payments
 from app.payments.exceptions import GatewayRefused, ReleaseNeedsAnotherApprover
-from app.payments.models import Payment
+from app.payments.models import PayableType, Payment
 from app.payments.payables import payable_of
 from app.payments.release import release
+from app.technicians import service as technicians_service
+from app.technicians.models import TechnicianStatus
 
+TECHNICIAN_STOPPED = frozenset({TechnicianStatus.SUSPENDED, TechnicianStatus.BLOCKED})
 SLA_BATCH = 100
 RELEASE_BATCH = 100
 REFUND_BATCH = 50
@@ -79,8 +82,20 @@ async def release_due_payments(limit: int = RELEASE_BATCH) -> int:
 
 
 async def _payee_stopped(payment: Payment) -> bool:
-    """A suspended or blocked dealer's escrow is never auto-released: admins are alerted
-    (once per payment while the alert is open) and decide in the dealer's order queue."""
+    """A suspended or blocked payee's escrow (a dealer's, a technician's) is never
+    auto-released: admins are alerted (once per payment while the alert is open) and decide."""
+    if payment.payable_type is PayableType.REPAIR:
+        technician = await technicians_service.get_technician(payment.payee_id)
+        if technician is None or technician.status not in TECHNICIAN_STOPPED:
+            return False
+        await alerts.raise_alert(
+            AlertKind.ESCROW_DEALER_STOPPED, "payment", payment.id,
+            f"Escrow of {payment.id} is due for release but its technician is "
+            f"{technician.status.value}; an admin must decide it",
+            {"technicianId": technician.id, "technicianStatus": technician.status.value,
+             "repairId": payment.payable_id, "amount": payment.amount_captured},
+        )
+        return True
     dealer = await dealers_service.get_dealer(payment.payee_id)
     if dealer is None or dealer.status not in dealers_service.STOPPED:
         return False

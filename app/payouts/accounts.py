@@ -11,16 +11,14 @@ from app.core.database import Session, transaction
 from app.core.errors import Forbidden, ReasonRequired
 from app.core.ids import new_id
 from app.core.pagination import PageRequest
-from app.core.permissions import Actor, Permission, Role
-from app.dealers import service as dealers_service
-from app.payouts import repository
+from app.core.permissions import Actor, Permission
+from app.payouts import payees, repository
 from app.payouts.crypto import seal_account_number
 from app.payouts.exceptions import IllegalAccountTransition, PayoutAccountNotFound
 from app.payouts.models import (
     AccountStatusChange,
     PayoutAccount,
     PayoutAccountStatus,
-    RecipientType,
     mask_account_number,
 )
 from app.payouts.schemas import PayoutAccountCreate, PayoutAccountVerification, VerificationAction
@@ -44,13 +42,14 @@ def _audit_view(account: PayoutAccount) -> dict[str, Any]:
 
 
 async def register_account(actor: Actor, data: PayoutAccountCreate) -> PayoutAccount:
-    """Register the calling dealer's bank account; it replaces the dealer's previous one."""
-    dealer = await dealers_service.require_selling_dealer(actor)
+    """Register the calling payee's (dealer's or technician's) bank account; it replaces the
+    payee's previous one."""
+    payee = await payees.own_payee(actor)
     account_id = new_id("pac")
     account = PayoutAccount(
         id=account_id,
-        recipient_id=dealer.id,
-        recipient_type=RecipientType.DEALER,
+        recipient_id=payee.recipient_id,
+        recipient_type=payee.recipient_type,
         owner_user_id=actor.id,
         holder_name=data.holder_name,
         account_number_sealed=seal_account_number(data.account_number, account_id),
@@ -63,7 +62,7 @@ async def register_account(actor: Actor, data: PayoutAccountCreate) -> PayoutAcc
     async def work(session: Session) -> PayoutAccount:
         # The partial unique index allows one active account per recipient, so a concurrent
         # registration conflicts here and is retried after this one commits.
-        previous = await repository.active_account(dealer.id, session=session)
+        previous = await repository.active_account(payee.recipient_id, session=session)
         if previous is not None:
             await _supersede(session, actor, previous, account.id)
         await repository.insert_account(session, account)
@@ -145,9 +144,10 @@ class AccountFilter:
 async def list_accounts(
     actor: Actor, filters: AccountFilter, page: PageRequest
 ) -> tuple[list[PayoutAccount], str | None]:
-    """Finance sees every account; a dealer sees its own (current and replaced)."""
-    if not actor.can(Permission.PAYOUT_ACCOUNTS_VERIFY) and actor.role is not Role.DEALER:
-        raise Forbidden("Only dealers and finance admins have payout accounts to list")
+    """Finance sees every account; a payee (dealer, technician) its own (current and replaced)."""
+    if not actor.can(Permission.PAYOUT_ACCOUNTS_VERIFY) and actor.role not in payees.PAYEE_ROLES:
+        raise Forbidden("Only dealers, technicians and finance admins have payout accounts "
+                        "to list")
     query: dict[str, Any] = {}
     if filters.recipient_id:
         query["recipient_id"] = filters.recipient_id

@@ -9,7 +9,7 @@ from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import repository
+from app.payouts import payees, repository
 from app.payouts.exceptions import IllegalPayoutTransition
 from app.payouts.models import Payout, PayoutAction, PayoutStatus, PayoutStatusChange
 from app.payouts.transitions import (
@@ -60,7 +60,8 @@ async def recover_receivable(
         memo=f"recovered before payout {payout_id}", metadata={"payoutId": payout_id},
     )
     await audit.record(
-        session, actor=actor, action="payout.receivable_recovered", subject_type="dealer",
+        session, actor=actor, action="payout.receivable_recovered",
+        subject_type=payees.subject_type(recipient_id),
         subject_id=recipient_id,
         changes={"receivable": {"from": owed, "to": owed - recovered}},
         metadata={"payoutId": payout_id, "recovered": recovered, "ledgerKey": key},

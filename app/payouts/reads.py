@@ -1,16 +1,16 @@
-"""Payouts and balances as their viewers see them: the recipient dealer, or finance."""
+"""Payouts and balances as their viewers see them: the recipient (a dealer or a technician),
+or finance."""
 
 from dataclasses import dataclass
 from typing import Any
 
 from app.core.errors import Forbidden, RuleViolation
 from app.core.pagination import PageRequest
-from app.core.permissions import Actor, Permission, Role
+from app.core.permissions import Actor, Permission
 from app.core.policy import sees_all
-from app.dealers import service as dealers_service
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import repository
+from app.payouts import payees, repository
 from app.payouts.exceptions import PayoutNotFound, RecipientNotFound
 from app.payouts.models import Payout, PayoutStatus
 from app.payouts.schemas import RecipientBalance, entry_read
@@ -19,10 +19,11 @@ BALANCE_ENTRIES = 50
 
 
 def _sees_every_recipient(actor: Actor) -> bool:
-    """Finance sees every recipient; a dealer only itself; anyone else is refused."""
+    """Finance sees every recipient; a dealer or technician only itself; anyone else is
+    refused."""
     if sees_all(actor, Permission.PAYOUTS_MANAGE):
         return True
-    if actor.role is Role.DEALER:
+    if actor.role in payees.PAYEE_ROLES:
         return False
     raise Forbidden("Only the recipient and finance admins can see payouts")
 
@@ -60,10 +61,10 @@ async def recipient_balance(actor: Actor, recipient_id: str | None) -> Recipient
         if not recipient_id:
             raise RuleViolation("recipientId is required",
                                 {"errors": [{"field": "query.recipientId", "message": "required"}]})
-        if await dealers_service.get_dealer(recipient_id) is None:
+        if not await payees.exists(recipient_id):
             raise RecipientNotFound
     else:
-        own = actor.dealer_id
+        own = payees.own_recipient_id(actor)
         if not own or (recipient_id and recipient_id != own):
             raise RecipientNotFound
         recipient_id = own

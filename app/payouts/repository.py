@@ -1,7 +1,7 @@
 """Every query on payouts and payout accounts.
 
-Reads of what a caller may see take the `Actor`: a dealer sees its own (its dealer profile
-is the recipient), holders of the read-all permission see everything.
+Reads of what a caller may see take the `Actor`: a dealer or technician sees its own (its
+profile is the recipient), holders of the read-all permission see everything.
 """
 
 from datetime import datetime
@@ -24,7 +24,8 @@ from app.payouts.models import (
     PayoutStatusChange,
 )
 
-RECIPIENT = OwnerFields(dealer="recipient_id")
+# A recipient is a dealer (dlr_…) or a technician (tch_…): the prefixes never collide.
+RECIPIENT = OwnerFields(dealer="recipient_id", technician="recipient_id")
 UNSETTLED = [PayoutStatus.SCHEDULED.value, PayoutStatus.PROCESSING.value]
 
 
@@ -61,7 +62,8 @@ async def get_payout(payout_id: str, session: Session | None = None) -> Payout |
 async def visible_payout(actor: Actor, payout_id: str) -> Payout | None:
     """The payout if `actor` is its recipient or may see every payout; else None."""
     payout = await get_payout(payout_id)
-    if payout is None or not may_see(actor, Owners(dealer_id=payout.recipient_id),
+    if payout is None or not may_see(actor, Owners(dealer_id=payout.recipient_id,
+                                                           technician_id=payout.recipient_id),
                                      Permission.PAYOUTS_MANAGE):
         return None
     return payout

@@ -37,7 +37,7 @@ def _account(account: PayoutAccount, actor: Actor) -> PayoutAccountRead:
 async def register_account(
     body: PayoutAccountCreate, actor: AccountRegistrant
 ) -> Envelope[PayoutAccountRead]:
-    """Register the signed-in dealer's bank account (replacing its previous one) for verification."""
+    """Register your (a dealer's or technician's) bank account, replacing the previous one."""
     account = await accounts.register_account(actor, body)
     return ok(_account(account, actor), "Payout account registered; awaiting verification")
 
@@ -49,7 +49,7 @@ async def list_accounts(
     recipient_id: RecipientFilter = None,
     status: PayoutAccountStatus | None = None,
 ) -> Envelope[Page[PayoutAccountRead]]:
-    """Payout accounts: a dealer's own; every account for finance (filter by recipientId)."""
+    """Payout accounts: a dealer's or technician's own; every account for finance (filter by recipientId)."""
     items, next_cursor = await accounts.list_accounts(
         actor, accounts.AccountFilter(recipient_id=recipient_id, status=status), page
     )
@@ -87,7 +87,7 @@ async def list_payouts(
     recipient_id: RecipientFilter = None,
     status: PayoutStatus | None = None,
 ) -> Envelope[Page[PayoutRead]]:
-    """Payouts, newest first: a dealer's own; every payout for finance (filter by recipient, status)."""
+    """Payouts, newest first: a payee's own; every payout for finance (filter by recipient)."""
     items, next_cursor = await reads.list_payouts(
         actor, reads.PayoutFilter(recipient_id=recipient_id, status=status), page
     )

@@ -65,7 +65,7 @@ class AccountStatusChangeRead(APIModel):
     at: datetime
 
 
-# A payout account's own dealer registers (and so supersedes) it; admins decide the rest.
+# A payout account's own dealer or technician registers (and so supersedes) it; admins decide the rest.
 OWNER_ACCOUNT_ACTIONS = frozenset({"register", "supersede"})
 
 
@@ -96,7 +96,8 @@ class PayoutAccountRead(APIModel):
 
 class PayoutCreate(APIModel):
     recipient_id: str = Field(
-        min_length=1, max_length=64, description="The dealer's id, as in /api/dealers"
+        min_length=1, max_length=64,
+        description="The payee's id: a dealer (dlr_…) or a technician (tch_…)",
     )
     amount: StrictInt | None = Field(
         default=None, gt=0, le=MAX_PAYOUT_PAISE,

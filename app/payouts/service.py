@@ -19,10 +19,9 @@ from app.core.idempotency import KeyReused, RequestInProgress, run_once
 from app.core.ids import new_id
 from app.core.permissions import Actor
 from app.core.schemas import Envelope, ok
-from app.dealers import service as dealers_service
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import machine, repository
+from app.payouts import machine, payees, repository
 from app.payouts.exceptions import (
     AmountExceedsPayable,
     IdempotencyKeyReused,
@@ -75,7 +74,7 @@ class PayoutResult:
 # --- create, process, retry ----------------------------------------------------------------
 
 async def _payable_account(recipient_id: str) -> PayoutAccount:
-    if await dealers_service.get_dealer(recipient_id) is None:
+    if not await payees.exists(recipient_id):
         raise RecipientNotFound
     account = await repository.active_account(recipient_id)
     if account is None:

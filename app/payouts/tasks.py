@@ -14,10 +14,9 @@ from app.core import clock
 from app.core.config import settings
 from app.core.errors import AppError
 from app.core.permissions import SYSTEM_ACTOR
-from app.dealers import service as dealers_service
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
-from app.payouts import repository, service
+from app.payouts import payees, repository, service
 from app.payouts.models import PayoutSource
 from app.payouts.schemas import PayoutCreate
 
@@ -39,15 +38,14 @@ def batch_key(recipient_id: str, day: date) -> str:
 
 
 async def run_payout_batch(day: date | None = None, minimum: int | None = None) -> BatchReport:
-    """Pay out every approved dealer with a verified account and payable ≥ the minimum,
-    at most once per recipient per UTC day."""
+    """Pay out every payee (a dealer still selling, an approved technician) with a verified
+    account and payable ≥ the minimum, at most once per recipient per UTC day."""
     day = day or clock.utcnow().date()
     minimum = settings().payouts.batch_minimum if minimum is None else minimum
     report = BatchReport(day=day)
     for recipient_id in sorted(await repository.verified_recipients()):
-        dealer = await dealers_service.get_dealer(recipient_id)
-        # An automatic payout never goes to a suspended or blocked dealer; finance still can.
-        if not dealers_service.is_selling(dealer):
+        # An automatic payout never goes to a suspended or blocked payee; finance still can.
+        if not await payees.paid_automatically(recipient_id):
             report.skipped.append(recipient_id)
             continue
         if await ledger.balance(ledger_accounts.payable(recipient_id)) < max(minimum, 1):

@@ -39,3 +39,18 @@ async def replace_commission_tiers(
 ) -> Envelope[CommissionTiers]:
     """Replace the commission tiers; a tier still assigned to a dealer cannot be removed."""
     return ok(await service.replace_commission_tiers(actor, body), "Commission tiers updated")
+
+
+@router.get("/technician-commission-tiers")
+async def get_technician_commission_tiers(actor: RulesReader) -> Envelope[CommissionTiers]:
+    """Technicians' commission tiers (rates in basis points of a repair's quote total)."""
+    return ok(await service.get_technician_commission_tiers())
+
+
+@router.put("/technician-commission-tiers", responses=responses(409, 422))
+async def replace_technician_commission_tiers(
+    body: CommissionTiers, actor: require(Permission.COMMISSION_MANAGE)
+) -> Envelope[CommissionTiers]:
+    """Replace the technicians' commission tiers; a tier still assigned cannot be removed."""
+    return ok(await service.replace_technician_commission_tiers(actor, body),
+              "Technician commission tiers updated")

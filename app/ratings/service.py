@@ -31,8 +31,8 @@ from app.ratings.exceptions import (
 )
 from app.ratings.models import Rating
 from app.ratings.schemas import CommentsModeration, RatingCreate, RatingRead, TechnicianRatings
-from app.repairs.lookup import get_repair
 from app.repairs.models import Repair, RepairStatus
+from app.repairs.service import get_repair
 from app.technicians import reputation
 from app.technicians import service as technicians_service
 from app.technicians.models import SCORES

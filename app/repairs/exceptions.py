@@ -22,6 +22,14 @@ class RepairActionForbidden(Forbidden):
     default_message = "You may not take this action on this repair"
 
 
+class IllegalQuoteTransition(IllegalTransition):
+    default_message = "This action is not allowed in the job's or quote's current state"
+
+
+class QuoteNotAccepted(RuleViolation):
+    default_message = "The job has no accepted quote to pay"
+
+
 class RepairRuleViolation(RuleViolation):
     """A booking or assignment rule: `data.ruleFlags` names it, `data.errors` the field."""
 

@@ -22,6 +22,7 @@ from app.repairs.models import (
     ACTIVE_STATUSES,
     IssueType,
     OfferOutcome,
+    Quote,
     Repair,
     RepairMode,
     RepairOffer,
@@ -230,3 +231,68 @@ async def offers_waiting(actor: Actor, now: datetime) -> list[Repair]:
     ).sort([("offer.expires_at", ASCENDING)])
     repairs = [Repair.model_validate(doc) for doc in await cursor.to_list()]
     return [repair for repair in repairs if may_see_repair(actor, repair)]
+
+
+# --- the payment terminal: quotes, payment, parts orders ----------------------------------
+
+
+async def _update_as_read(
+    session: Session | None, repair: Repair, guard: dict[str, Any], fields: dict[str, Any]
+) -> Repair | None:
+    """Set `fields` (a new version) only while the job is still as read (its version) and
+    matches `guard`; the job as it is now, or None when it changed meanwhile."""
+    doc = await _repairs().find_one_and_update(
+        {"_id": repair.id, "version": repair.version, **guard},
+        {"$set": fields, "$inc": {"version": 1}},
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    return Repair.model_validate(doc) if doc else None
+
+
+async def set_quote(
+    session: Session, repair: Repair, quote: Quote, statuses: frozenset[RepairStatus],
+    now: datetime,
+) -> Repair | None:
+    """Replace a proposed (or absent) quote while the job is in one of `statuses`, unpaid."""
+    guard = {"status": {"$in": [s.value for s in statuses]}, "payment_id": None,
+             "$or": [{"quote": None}, {"quote.status": "proposed"}]}
+    return await _update_as_read(session, repair, guard,
+                                 {"quote": quote.model_dump(), "updated_at": now})
+
+
+async def accept_quote(session: Session, repair: Repair, now: datetime) -> Repair | None:
+    """proposed → accepted, for the quote as it was read (its proposal time)."""
+    assert repair.quote is not None
+    guard = {"quote.status": "proposed", "quote.proposed_at": repair.quote.proposed_at,
+             "status": {"$ne": RepairStatus.CANCELLED.value}}
+    return await _update_as_read(session, repair, guard,
+                                 {"quote.status": "accepted", "quote.accepted_at": now,
+                                  "updated_at": now})
+
+
+async def set_payment(session: Session, repair_id: str, payment_id: str, now: datetime) -> bool:
+    """Record the captured payment of the accepted quote once (a replay of it is a no-op)."""
+    result = await _repairs().update_one(
+        {"_id": repair_id, "quote.status": "accepted",
+         "status": {"$ne": RepairStatus.CANCELLED.value},
+         "$or": [{"payment_id": None}, {"payment_id": payment_id}]},
+        {"$set": {"payment_id": payment_id, "updated_at": now}, "$inc": {"version": 1}},
+        session=session,
+    )
+    return result.matched_count == 1
+
+
+async def link_order(
+    session: Session, repair_id: str, order_id: str, technician_user_id: str,
+    statuses: frozenset[RepairStatus], now: datetime,
+) -> bool:
+    """Add a parts order to the job's `order_ids`, while `technician_user_id` is still its
+    technician and the job in one of `statuses`."""
+    result = await _repairs().update_one(
+        {"_id": repair_id, "technician_user_id": technician_user_id,
+         "status": {"$in": [s.value for s in statuses]}},
+        {"$addToSet": {"order_ids": order_id}, "$set": {"updated_at": now},
+         "$inc": {"version": 1}},
+        session=session,
+    )
+    return result.matched_count == 1

@@ -2,8 +2,9 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictInt
 
 from app.core.permissions import Actor
 from app.core.redaction import ShownActor, shown_actor
@@ -104,8 +105,10 @@ class QuoteLineRead(APIModel):
 
 class QuoteRead(APIModel):
     lines: list[QuoteLineRead]
-    total: Paise
+    total: Paise = Field(description="the sum of the lines")
     status: QuoteStatus
+    proposed_at: datetime
+    accepted_at: datetime | None = None
 
 
 class StatusChangeRead(APIModel):
@@ -158,3 +161,24 @@ class RepairRead(APIModel):
         for shown, entry in zip(read.status_history, repair.status_history, strict=True):
             shown.by = shown_actor(viewer, entry.by, by_admin=entry.role == "admin")
         return read
+
+
+# --- the payment terminal -----------------------------------------------------------------
+
+MAX_QUOTE_LINES = 50
+# Positive integer paise; StrictInt refuses 1.5, "100" and true (422).
+QuoteAmount = Annotated[StrictInt, Field(gt=0, le=10**10, description="Paise")]
+
+
+class QuoteLineIn(APIModel):
+    description: str = Field(min_length=1, max_length=200)
+    kind: QuoteLineKind
+    amount: QuoteAmount
+    order_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="part lines only: a paid parts order the technician bought for this job",
+    )
+
+
+class QuoteIn(APIModel):
+    lines: list[QuoteLineIn] = Field(min_length=1, max_length=MAX_QUOTE_LINES)

@@ -118,6 +118,8 @@ class Technician(Document):
     # average recovers, so the alert is raised once per spell, never twice for one.
     low_rating_alerted: bool = False
     jobs_completed: int = 0
+    # The technician commission tier (platform rules' technician tiers) repairs pay under.
+    commission_tier: str = "standard"
     version: int = 1
     created_at: datetime = Field(default_factory=clock.utcnow)
     updated_at: datetime = Field(default_factory=clock.utcnow)
@@ -132,6 +134,7 @@ class Technician(Document):
             ),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
             IndexModel([("h3_cell", ASCENDING)], name="by_h3_cell"),
+            IndexModel([("commission_tier", ASCENDING)], name="by_commission_tier"),
             # The version the server records (MongoDB's default, and the embedded server's):
             # declared, so a restart finds the index it would create and leaves it alone.
             IndexModel([("location", GEOSPHERE)], name="location_2dsphere",

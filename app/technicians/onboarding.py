@@ -7,8 +7,9 @@ from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired
+from app.core.errors import ReasonRequired, RuleViolation
 from app.core.permissions import AccountStatus, Actor, Permission
+from app.platform_rules import service as platform_rules_service
 from app.technicians import repository
 from app.technicians.exceptions import (
     IllegalTechnicianTransition,
@@ -27,6 +28,7 @@ from app.technicians.models import (
 )
 from app.technicians.schemas import (
     TechnicianAction,
+    TechnicianCommissionTierIn,
     TechnicianCreate,
     TechnicianStatusIn,
     TechnicianUpdate,
@@ -179,3 +181,27 @@ async def change_status(actor: Actor, technician_id: str, change: TechnicianStat
     if refreshed is None:
         raise TechnicianNotFound
     return refreshed
+
+
+async def change_commission_tier(
+    actor: Actor, technician_id: str, change: TechnicianCommissionTierIn
+) -> Technician:
+    """Move a technician to another technician commission tier (platform rules), audited."""
+    technician = await get_private(actor, technician_id)
+    if not await platform_rules_service.technician_tier_exists(change.tier):
+        raise RuleViolation(
+            f"Unknown technician commission tier '{change.tier}'",
+            {"errors": [{"field": "body.tier", "message": "not a configured technician tier"}]},
+        )
+
+    async def work(session: Session) -> None:
+        await repository.set_commission_tier(session, technician.id, change.tier)
+        await audit.record(
+            session, actor=actor, action="technician.commission_tier_changed",
+            subject_type="technician", subject_id=technician.id,
+            changes={"commissionTier": {"from": technician.commission_tier, "to": change.tier}},
+            reason=change.reason,
+        )
+
+    await transaction(work)
+    return await get_private(actor, technician_id)

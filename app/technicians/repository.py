@@ -305,3 +305,22 @@ async def search_entries_coarse(coarse_cells: list[str]) -> list[dict[str, Any]]
         seen.add(doc["_id"])
         entries.extend(e for e in doc["entries"] if e["coarse_cell"] in wanted)
     return entries
+
+
+async def tiers_in_use(tiers: list[str]) -> set[str]:
+    """System scope: which of `tiers` some technician is on (a profile stored before tiers
+    existed is on the default tier)."""
+    found = set(await Technician.get_pymongo_collection().distinct(
+        "commission_tier", {"commission_tier": {"$in": tiers}}))
+    if "standard" in tiers and await Technician.get_pymongo_collection().find_one(
+            {"commission_tier": None}, {"_id": 1}) is not None:
+        found.add("standard")
+    return found
+
+
+async def set_commission_tier(session: Session, technician_id: str, tier: str) -> None:
+    await Technician.get_pymongo_collection().update_one(
+        {"_id": technician_id},
+        {"$set": {"commission_tier": tier, "updated_at": clock.utcnow()}, "$inc": {"version": 1}},
+        session=session,
+    )

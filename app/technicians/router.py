@@ -18,6 +18,7 @@ from app.technicians.schemas import (
     FixRead,
     LocationItem,
     NearbyPage,
+    TechnicianCommissionTierIn,
     TechnicianCreate,
     TechnicianPublic,
     TechnicianRead,
@@ -82,6 +83,16 @@ async def update_profile(
     approved); `skills` only admins with ops or compliance (the owner gets 403)."""
     technician = await onboarding.update_profile(actor, tech_id, body)
     return ok(await service.shown_private(technician, actor), "Technician profile updated")
+
+
+@router.patch("/api/technicians/{techId}/commission-tier", responses=responses(404, 422))
+async def change_commission_tier(
+    tech_id: TechId, body: TechnicianCommissionTierIn,
+    actor: require(Permission.COMMISSION_MANAGE),
+) -> Envelope[TechnicianRead]:
+    """Move a technician to another technician commission tier (what its repairs pay)."""
+    technician = await onboarding.change_commission_tier(actor, tech_id, body)
+    return ok(service.read_model(technician, actor), "Commission tier changed")
 
 
 @router.patch("/api/technicians/{techId}/status", responses=responses(404, 409, 422))

@@ -165,6 +165,7 @@ class TechnicianRead(TechnicianPublic):
     last_fix: CurrentFixRead | None
     searchable: bool = Field(description="found by nearby search now: approved, available, "
                              "latest fix accurate and fresh")
+    commission_tier: str = Field(description="The technician commission tier repairs pay under")
     created_at: datetime
     updated_at: datetime
 
@@ -204,3 +205,8 @@ class NearbyItem(APIModel):
 class NearbyPage(APIModel):
     items: list[NearbyItem]
     next_cursor: None = None
+
+
+class TechnicianCommissionTierIn(APIModel):
+    tier: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    reason: Reason | None = None

@@ -172,6 +172,11 @@ async def get_technician(technician_id: str) -> Technician | None:
     return await repository.get_visible(SYSTEM_ACTOR, technician_id)
 
 
+async def tiers_in_use(tiers: set[str]) -> set[str]:
+    """Platform rules' technician tier usage: the tiers some technician is still on."""
+    return await repository.tiers_in_use(sorted(tiers))
+
+
 async def list_technicians(
     actor: Actor, status: TechnicianStatus | None, skill: Skill | None, page: PageRequest
 ) -> tuple[list[Technician], str | None]:

@@ -127,7 +127,7 @@ RECEIVABLE_KINDS = frozenset({"refund", "refund_reversal", "receivable_recovery"
 CHECKS = (
     "transactions_balance", "entries_match_transactions", "constrained_accounts_not_negative",
     "cached_balances_match", "escrow_matches_payments", "refunds_in_flight_match_refunds",
-    "receivables_owed_not_negative", "receivable_postings_paired",
+    "receivables_owed_not_negative", "receivable_postings_paired", "releases_paid_to_payee",
 )
 
 
@@ -165,16 +165,32 @@ def _check_receivable_postings(report: LedgerReport, txn: dict[str, Any]) -> Non
             report.fail("receivable_recovery_unpaired", transactionId=txn["_id"])
 
 
+def _check_release_payee(report: LedgerReport, txn: dict[str, Any], payees: dict[str, str]) -> None:
+    """A release pays only its payment's payee (a dealer's or a technician's payable) and
+    the platform: never another recipient's payable."""
+    if txn["kind"] != "release" or txn.get("payment_id") not in payees:
+        return
+    payee = payees[txn["payment_id"]]
+    allowed = {accounts.payable(payee), accounts.PLATFORM_REVENUE}
+    credited = {e["account"] for e in txn["entries"] if e["amount"] > 0}
+    if not credited <= allowed or txn.get("recipient_id") != payee:
+        report.fail("release_not_to_payee", transactionId=txn["_id"], payeeId=payee,
+                    credited=sorted(credited - allowed))
+
+
 async def verify(
     escrow_expectations: dict[str, int] | None = None,
     in_flight_expectations: dict[str, int] | None = None,
+    payees: dict[str, str] | None = None,
 ) -> LedgerReport:
     """Check every transaction balances, that its entries match it, that no constrained
     account is negative (derived or cached), that each escrow holds what the payments say it
     should (`escrow_expectations`: payment id → captured − released − refunded from escrow),
     that each payment's refunds in flight hold what its pending refunds add up to
     (`in_flight_expectations`), that no receivable is recovered beyond what is owed, and that
-    receivables move only by refunds after release and recoveries from the same payable."""
+    receivables move only by refunds after release and recoveries from the same payable, and
+    (`payees`: payment id → its payee, a dealer or a technician) that each release paid its
+    payment's payee."""
     report = LedgerReport()
     entry_sums = await repository.sums_by("transaction_id")
     async for txn in repository.all_transactions():
@@ -185,6 +201,7 @@ async def verify(
         if entry_sums.pop(txn["_id"], None) != total:
             report.fail("entries_mismatch", transactionId=txn["_id"])
         _check_receivable_postings(report, txn)
+        _check_release_payee(report, txn, payees or {})
     for orphan in entry_sums:
         report.fail("orphan_entries", transactionId=orphan)
     derived = await repository.sums_by("account")
