@@ -60,12 +60,18 @@ def config(
         ),
         "rate_limits": RateLimitSettings(enabled=False),
     }
+    top_level: dict[str, Any] = {}
     marker = request.node.get_closest_marker("settings")
     if marker:
+        # `section={…}` updates a settings section; any other name is a top-level setting
+        # (e.g. `background_tasks_enabled=False` for a test that runs the jobs itself).
         for name, values in marker.kwargs.items():
+            if not isinstance(values, dict):
+                top_level[name] = values
+                continue
             base = sections.get(name) or Settings.model_fields[name].default_factory()
             sections[name] = base.model_copy(update=values)
-    return Settings(app_env=Environment.TEST, log_level="WARNING", **sections)
+    return Settings(app_env=Environment.TEST, log_level="WARNING", **sections, **top_level)
 
 
 @pytest.fixture
