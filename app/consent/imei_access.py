@@ -20,7 +20,7 @@ async def reveal_imei(actor: Actor, repair_id: str) -> ImeiRead:
         reason = "compliance investigation"
     else:
         await service.software_technician(actor, repair)
-        consent = await service.live_consent(repair.id, ConsentScope.IMEI_ACCESS)
+        consent = await service.live_consent(repair, ConsentScope.IMEI_ACCESS)
         if consent is None:
             raise ConsentRequired(ConsentScope.IMEI_ACCESS.value)
         consent_id, reason = consent.id, "granted consent"

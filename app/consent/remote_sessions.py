@@ -49,6 +49,7 @@ from app.repairs import service as repairs_service
 from app.repairs.models import ACTIVE_STATUSES, RepairMode
 
 TOKEN_BYTES = 32
+APPEND_ATTEMPTS = 10  # concurrent appends: each retry takes the next place in the chain
 
 
 def token_sha256(token: str) -> str:
@@ -69,7 +70,7 @@ async def open_session(actor: Actor, repair_id: str) -> RemoteSessionOpened:
     await service.software_technician(actor, repair)
     if repair.status not in ACTIVE_STATUSES:
         raise JobNotActive(repair.status.value)
-    consent = await service.live_consent(repair.id, ConsentScope.REMOTE_PORT)
+    consent = await service.live_consent(repair, ConsentScope.REMOTE_PORT)
     if consent is None:
         raise ConsentRequired(ConsentScope.REMOTE_PORT.value)
     assert repair.technician_id is not None and repair.technician_user_id is not None
@@ -130,21 +131,24 @@ async def record_event(actor: Actor, repair_id: str, session_id: str, token: str
         raise NotAConsentParty("Only the session's technician records its events")
     if token is None or not secrets.compare_digest(token_sha256(token), remote.token_sha256):
         raise InvalidSessionToken
-    for _attempt in range(5):
+    for _attempt in range(APPEND_ATTEMPTS):
         remote = await service.settle_session(remote)
         if remote.status is not SessionStatus.ACTIVE:
             raise SessionEnded(remote.end_reason)
         event = _next_event(remote, actor, data)
-        due = event.at + heartbeat_timeout() if data.type is EventType.HEARTBEAT else None
-
-        async def work(session: Session, event: RemoteSessionEvent = event,
-                       due: object = due, head: RemoteSession = remote) -> bool:
-            return await repo.append_event(session, head, event, due)  # type: ignore[arg-type]
-
-        if await transaction(work):
+        if await _append(remote, event, data.type is EventType.HEARTBEAT):
             return SessionEventRead.of(event)
         remote = await repo.session_of(remote.id) or remote  # another event took the place
     raise SessionEnded(remote.end_reason)
+
+
+async def _append(remote: RemoteSession, event: RemoteSessionEvent, heartbeat: bool) -> bool:
+    due = event.at + heartbeat_timeout() if heartbeat else None
+
+    async def work(session: Session) -> bool:
+        return await repo.append_event(session, remote, event, due)
+
+    return await transaction(work)
 
 
 def _next_event(remote: RemoteSession, actor: Actor, data: SessionEventCreate,

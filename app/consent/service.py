@@ -70,10 +70,11 @@ async def software_technician(actor: Actor, repair: Repair) -> Technician:
     return technician
 
 
-async def live_consent(repair_id: str, scope: ConsentScope) -> Consent | None:
-    """A granted consent of the job covering `scope` that has not run out (use-time check)."""
-    for consent in await repo.granted_consents(repair_id, clock.utcnow()):
-        if scope in consent.scopes:
+async def live_consent(repair: Repair, scope: ConsentScope) -> Consent | None:
+    """A granted consent of the job covering `scope` that has not run out (use-time check),
+    given to the technician now assigned: a consent never passes to a successor."""
+    for consent in await repo.granted_consents(repair.id, clock.utcnow()):
+        if scope in consent.scopes and consent.technician_id == repair.technician_id:
             return consent
     return None
 

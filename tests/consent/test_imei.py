@@ -6,7 +6,8 @@ from datetime import timedelta
 from app.core import clock
 from tests.consent.factories import decide, granted_consent, reveal, software_job
 from tests.helpers import assert_error
-from tests.repairs.factories import VALID_IMEI, accepted_repair, data_of, get
+from tests.repairs.factories import VALID_IMEI, accepted_repair, assignment, data_of, get
+from tests.technicians.factories import approved_technician
 
 
 async def test_technician_with_a_granted_consent_sees_the_full_imei_and_it_is_audited(api):
@@ -73,3 +74,16 @@ async def test_compliance_admin_needs_no_consent_and_is_audited(api):
                                hardware_job["id"]))[0]
     assert entry["actorId"] == compliance.id and entry["metadata"]["consentId"] is None
     assert entry["reason"] == "compliance investigation" and VALID_IMEI not in str(entry)
+
+
+async def test_a_consent_never_passes_to_the_next_technician(api, mongo_db):
+    repair, customer, first, _ = await software_job(api)
+    await granted_consent(api, first, customer, repair["id"], ["imei_access"])
+    ops = await api.admin("ops")
+    successor, profile = await approved_technician(api, ops, skills=["software"])
+    data_of(await assignment(api, ops, repair["id"], "reassign", technicianId=profile["id"],
+                             reason="The first technician fell ill"))
+    data_of(await assignment(api, successor, repair["id"], "accept"))
+    refused = assert_error(await reveal(api, successor, repair["id"]), 403)
+    assert refused["data"]["code"] == "CONSENT_REQUIRED"
+    assert_error(await reveal(api, first, repair["id"]), 404)

@@ -1,6 +1,7 @@
 """Remote port sessions: who may open one, the agents' token, the hash-chained log, and every
 way a session ends (a party, revocation, the consent's expiry, a silent agent)."""
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
@@ -165,3 +166,14 @@ async def test_the_consent_running_out_ends_the_session(api, mongo_db):
     stored = await mongo_db.remote_sessions.find_one({"_id": opened["sessionId"]})
     assert stored["status"] == "ended" and stored["end_reason"] == "consent_ended"
     assert await mongo_db.consents.count_documents({"status": "expired"}) == 1
+
+
+async def test_concurrent_events_each_take_their_own_place_in_the_chain(api, mongo_db):
+    repair, customer, technician, _, opened = await live_session(api)
+    rid, sid, token = repair["id"], opened["sessionId"], opened["sessionToken"]
+    sent = await asyncio.gather(*(send_event(api, technician, rid, sid, token, "command",
+                                             f"step {n}") for n in range(5)))
+    assert sorted(data_of(r, 201)["seq"] for r in sent) == [1, 2, 3, 4, 5]
+    log = data_of(await session_log(api, technician, rid, sid))
+    assert log["chainValid"] is True and len(log["events"]) == 5
+    assert (await mongo_db.remote_sessions.find_one({"_id": sid}))["event_count"] == 5
