@@ -95,6 +95,7 @@ class SessionAction(StrEnum):
     TIMEOUT = "timeout"  # no heartbeat for REMOTE_SESSION_HEARTBEAT_TIMEOUT_SECONDS
     CONSENT_ENDED = "consent_ended"  # its consent was revoked or expired
     EXPIRE = "expire"  # its own expiresAt passed
+    JOB_ENDED = "job_ended"  # the job finished, or another technician took it
 
 
 class EventType(StrEnum):

@@ -29,7 +29,7 @@ from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.realtime import events
 from app.repairs import service as repairs_service
-from app.repairs.models import Repair
+from app.repairs.models import ACTIVE_STATUSES, Repair
 from app.technicians import service as technicians_service
 from app.technicians.models import Skill, Technician
 
@@ -193,9 +193,16 @@ async def expire_if_due(consent: Consent) -> bool:
     return True
 
 
+async def _job_still_open(remote: RemoteSession) -> bool:
+    repair = await repairs_service.get_repair(remote.repair_id)
+    return (repair is not None and repair.status in ACTIVE_STATUSES
+            and repair.technician_id == remote.technician_id)
+
+
 async def settle_session(remote: RemoteSession) -> RemoteSession:
-    """The session as of now: an active one whose consent no longer holds, whose heartbeat
-    lapsed or whose own time ran out is ended here, at use time, not only by the timer."""
+    """The session as of now: an active one whose consent no longer holds, whose job finished
+    or went to another technician, whose heartbeat lapsed or whose own time ran out is ended
+    here, at use time, not only by the timer."""
     if remote.status is not SessionStatus.ACTIVE:
         return remote
     now = clock.utcnow()
@@ -206,6 +213,8 @@ async def settle_session(remote: RemoteSession) -> RemoteSession:
     action: SessionAction | None = None
     if consent is None or consent.status is not ConsentStatus.GRANTED:
         action = SessionAction.CONSENT_ENDED
+    elif not await _job_still_open(remote):
+        action = SessionAction.JOB_ENDED
     elif remote.heartbeat_due_at <= now:
         action = SessionAction.TIMEOUT
     elif remote.expires_at <= now:

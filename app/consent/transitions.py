@@ -12,6 +12,7 @@ Remote sessions:
     active ─timeout→       ended   the system, no heartbeat for the timeout
     active ─consent_ended→ ended   the system, its consent revoked or expired
     active ─expire→        ended   the system, at its expiresAt
+    active ─job_ended→     ended   the system, the job finished or was reassigned
 
 Anything else is 409 and changes nothing.
 """
@@ -61,6 +62,7 @@ SESSION_TRANSITIONS: dict[tuple[SessionStatus, SessionAction], SessionMove] = {
     (S.ACTIVE, SA.TIMEOUT): SessionMove(S.ENDED, SYSTEM, "heartbeat_timeout"),
     (S.ACTIVE, SA.CONSENT_ENDED): SessionMove(S.ENDED, SYSTEM, "consent_ended"),
     (S.ACTIVE, SA.EXPIRE): SessionMove(S.ENDED, SYSTEM, "expired"),
+    (S.ACTIVE, SA.JOB_ENDED): SessionMove(S.ENDED, SYSTEM, "job_ended"),
 }
 
 # Who ever takes each consent action (403 for a party outside it, whatever the state).

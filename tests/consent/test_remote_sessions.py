@@ -19,7 +19,7 @@ from tests.consent.factories import (
     verify_token,
 )
 from tests.helpers import assert_error, field_errors
-from tests.repairs.factories import data_of
+from tests.repairs.factories import data_of, status
 
 
 async def test_refusals_of_opening_a_session(api, mongo_db):
@@ -177,3 +177,16 @@ async def test_concurrent_events_each_take_their_own_place_in_the_chain(api, mon
     log = data_of(await session_log(api, technician, rid, sid))
     assert log["chainValid"] is True and len(log["events"]) == 5
     assert (await mongo_db.remote_sessions.find_one({"_id": sid}))["event_count"] == 5
+
+
+async def test_finishing_the_job_ends_its_session(api, mongo_db):
+    repair, customer, technician, _, opened = await live_session(api)
+    rid, sid, token = repair["id"], opened["sessionId"], opened["sessionToken"]
+    data_of(await status(api, technician, rid, "start"))
+    data_of(await send_event(api, technician, rid, sid, token, "note", "working"), 201)
+    data_of(await status(api, technician, rid, "complete", resolutionNotes="Reflashed"))
+    refused = assert_error(await send_event(api, technician, rid, sid, token), 409)
+    assert refused["data"] == {"code": "SESSION_ENDED", "endReason": "job_ended"}
+    assert (await mongo_db.remote_sessions.find_one({"_id": sid}))["status"] == "ended"
+    assert assert_error(await open_session(api, technician, rid),
+                        409)["data"]["code"] == "JOB_NOT_ACTIVE"
