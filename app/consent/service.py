@@ -110,12 +110,14 @@ def wire(model: Any) -> dict[str, Any]:
 
 
 async def announce_consent(consent: Consent, event: str) -> None:
-    """Both parties hear of the consent, each with the actions open to them."""
+    """The parties hear of the consent, each with the actions open to them: a new request
+    goes to the customer, every change to both."""
     technician = await technicians_service.get_technician(consent.technician_id)
     await events.emit_to_user(consent.customer_id, event,
                               wire(consent_read(consent, technician, Party.CUSTOMER)))
-    await events.emit_to_user(consent.technician_user_id, event,
-                              wire(consent_read(consent, technician, Party.TECHNICIAN)))
+    if event != CONSENT_REQUESTED_EVENT:
+        await events.emit_to_user(consent.technician_user_id, event,
+                                  wire(consent_read(consent, technician, Party.TECHNICIAN)))
 
 
 def session_read(remote: RemoteSession) -> RemoteSessionRead:

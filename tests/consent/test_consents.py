@@ -37,6 +37,12 @@ async def test_technician_requests_and_the_customer_sees_the_versioned_screen(ap
     assert PURPOSE in screen["text"] and "30 minutes" in screen["text"]
     assert screen["textSha256"] == hashlib.sha256(screen["text"].encode()).hexdigest()
     assert screen["allowedActions"] == ["grant", "deny"]
+    as_admin = data_of(await api.client.get(f"/api/repairs/{repair['id']}/consents",
+                                            headers=(await api.admin("ops")).headers))["items"]
+    assert [(c["id"], c["allowedActions"]) for c in as_admin] == [(requested["id"], [])]
+    for outsider in (await api.technician(), await api.dealer(), await api.customer()):
+        assert_error(await api.client.get(f"/api/repairs/{repair['id']}/consents",
+                                          headers=outsider.headers), 404)
     stored = await mongo_db.consents.find_one({"_id": requested["id"]})
     assert stored["status"] == "pending" and stored["text_sha256"] == screen["textSha256"]
     entries = await api.audited(await api.root_admin(), "consent.requested", requested["id"])

@@ -26,6 +26,7 @@ async def test_both_parties_hear_of_consents_and_sessions(live_server):
             customer_requested = customer_socket.inbox("consent:requested")
             customer_updated = customer_socket.inbox("consent:updated")
             technician_updated = technician_socket.inbox("consent:updated")
+            technician_requested = technician_socket.inbox("consent:requested")
             customer_sessions = customer_socket.inbox("remote-session:updated")
             technician_sessions = technician_socket.inbox("remote-session:updated")
             outsider_requested = outsider_socket.inbox("consent:requested")
@@ -53,4 +54,4 @@ async def test_both_parties_hear_of_consents_and_sessions(live_server):
                 assert update["status"] == "ended" and update["endReason"] == "consent_ended"
             for inbox in (customer_updated, technician_updated):
                 assert (await next_of(inbox))["status"] == "revoked"
-            assert outsider_requested.empty()
+            assert outsider_requested.empty() and technician_requested.empty()
