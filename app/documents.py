@@ -7,6 +7,7 @@ from app.auth.models import LoginThrottle
 from app.calls.models import DOCUMENTS as CALL_DOCUMENTS
 from app.catalog.models import DOCUMENTS as CATALOG_DOCUMENTS
 from app.chat.models import DOCUMENTS as CHAT_DOCUMENTS
+from app.consent.models import DOCUMENTS as CONSENT_DOCUMENTS
 from app.core.idempotency import IdempotencyRecord
 from app.core.leases import JobRun, Lease
 from app.dealers.models import DOCUMENTS as DEALER_DOCUMENTS
@@ -53,6 +54,7 @@ DOCUMENT_MODELS: list[type] = [
     *NOTIFICATION_DOCUMENTS,
     *MEDIA_DOCUMENTS,
     *CALL_DOCUMENTS,
+    *CONSENT_DOCUMENTS,
 ]
 
 # Indexes a model replaced (collection -> index names), dropped at start-up before the

@@ -27,6 +27,9 @@ from app.chat import service as chat_service
 from app.chat import socket as chat_socket  # noqa: F401 (declares the chat:* socket events)
 from app.chat import tasks as chat_tasks
 from app.chat.router import router as chat_router
+from app.consent import tasks as consent_tasks
+from app.consent.router import router as consent_router
+from app.consent.router import token_router as remote_session_token_router
 from app.core.config import Settings, get_settings, use_settings
 from app.core.database import Database, get_database, set_database
 from app.core.errors import error_response, install_error_handlers
@@ -95,6 +98,8 @@ API_ROUTERS: list[APIRouter] = [
     notifications_router,
     audit_router,
     calls_router,
+    consent_router,
+    remote_session_token_router,
 ]
 
 OPENAPI_TAGS = [
@@ -120,6 +125,9 @@ OPENAPI_TAGS = [
     {"name": "Media", "description": "Images and videos shared in a job's chat, stored in GridFS"},
     {"name": "Calls", "description": "Audio/video calls between a job's two parties: ringing, "
                                      "accept/reject/end, WebRTC signalling, TURN credentials, logs"},
+    {"name": "Software-repair consent", "description": "Customers' consents (IMEI access, "
+                                                   "remote ports), the IMEI reveal, remote port "
+                                                   "sessions and their hash-chained logs"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
@@ -156,6 +164,8 @@ def _jobs(config: Settings) -> JobRunner:
     for job in call_tasks.jobs(config):
         runner.add(job)
     for job in repair_tasks.jobs(config):
+        runner.add(job)
+    for job in consent_tasks.jobs(config):
         runner.add(job)
     runner.add(
         PeriodicJob(

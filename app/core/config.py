@@ -25,7 +25,7 @@ from app.core.config_money import (
     PayoutSettings,
 )
 from app.core.config_realtime import CallSettings, ChatSettings, MediaSettings, RealtimeSettings
-from app.core.config_repairs import RatingSettings, RepairSettings
+from app.core.config_repairs import ConsentSettings, RatingSettings, RepairSettings
 from app.core.config_sections import (
     DEFAULT_JWT_SECRET,
     AuditSettings,
@@ -104,6 +104,7 @@ class Settings(Section):
     technicians: TechnicianSettings = Field(default_factory=TechnicianSettings)
     repairs: RepairSettings = Field(default_factory=RepairSettings)
     ratings: RatingSettings = Field(default_factory=RatingSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)

@@ -105,3 +105,12 @@ class RatingSettings(Section):
         default=30, ge=1, validation_alias="RATING_WINDOW_DAYS",
         description="Days after completion during which the customer may rate a repair",
     )
+
+
+class ConsentSettings(Section):
+    """Software-repair controls: consents and remote port sessions."""
+
+    remote_session_heartbeat_timeout_seconds: int = Field(
+        default=120, ge=5, validation_alias="REMOTE_SESSION_HEARTBEAT_TIMEOUT_SECONDS",
+        description="A remote port session with no heartbeat event for this long ends by itself",
+    )

@@ -71,6 +71,7 @@ class Permission(StrEnum):
     REPAIRS_WORK = "repairs:work"
     REPAIRS_READ_ALL = "repairs:read-all"
     REPAIRS_ASSIGN = "repairs:assign"
+    REPAIRS_REVEAL_IMEI = "repairs:reveal-imei"
     RATINGS_WRITE = "ratings:write"
     RATINGS_MODERATE = "ratings:moderate"
     CHAT_MODERATE = "chat:moderate"
@@ -133,6 +134,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
     AdminScope.COMPLIANCE: frozenset(
         {
             Permission.AUDIT_READ,
+            Permission.REPAIRS_REVEAL_IMEI,
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
             Permission.USERS_MANAGE,
