@@ -3,7 +3,8 @@ RazorpayX; the database never holds them readable, responses show them masked.""
 
 import pytest
 
-from app.payouts.crypto import AccountNumberUnreadable, open_account_number, seal_account_number
+from app.core.sealing import Unsealable
+from app.payouts.crypto import open_account_number, seal_account_number
 from tests.dealers.factories import approved_dealer
 from tests.payouts.factories import (
     fund,
@@ -40,7 +41,7 @@ async def test_account_numbers_are_sealed_at_rest_and_opened_only_for_razorpayx(
             assert number[-8:] not in repr(document), (name, document["_id"])
     # Only the configured key, for this account, opens it; each sealing is fresh.
     assert open_account_number(raw["account_number_sealed"], account["id"]) == number
-    with pytest.raises(AccountNumberUnreadable):
+    with pytest.raises(Unsealable):
         open_account_number(raw["account_number_sealed"], "pac_another_account")
     assert seal_account_number(number, account["id"]) != raw["account_number_sealed"]
     # RazorpayX received it once, to create the fund account the payout went to.

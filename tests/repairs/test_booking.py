@@ -5,7 +5,8 @@ import base64
 
 import pytest
 
-from app.repairs.imei import ImeiUnreadable, open_imei
+from app.core.sealing import Unsealable
+from app.repairs.imei import open_imei
 from tests.helpers import assert_error, field_errors
 from tests.repairs.factories import (
     HOME,
@@ -45,7 +46,7 @@ async def test_hardware_booking_is_offered_at_once_and_the_imei_is_sealed(api, m
     assert VALID_IMEI not in str(doc)
     assert doc["imei_sealed"].startswith("v1.") and doc["imei_last4"] == VALID_IMEI[-4:]
     assert open_imei(doc["imei_sealed"], repair["id"]) == VALID_IMEI
-    with pytest.raises(ImeiUnreadable):
+    with pytest.raises(Unsealable):
         open_imei(doc["imei_sealed"], "rep_other")  # bound to its job
     raw = base64.b64decode(doc["imei_sealed"][3:])
     assert VALID_IMEI.encode() not in raw

@@ -3,6 +3,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from app.core import clock
 from app.repairs import tasks
 from tests.helpers import assert_error
@@ -117,6 +119,7 @@ async def test_a_job_under_way_is_not_overdue(api, mongo_db):
     assert (await mongo_db.repairs.find_one({"_id": repair["id"]}))["status"] == "en_route"
 
 
+@pytest.mark.settings()  # the default interval, not the package's (tests/repairs/conftest.py)
 async def test_the_timers_run_as_a_leased_background_job(app):
     jobs = {job.name: job for job in app.fastapi.state.jobs.jobs}
     assert jobs["repair-timers"].interval == 5
