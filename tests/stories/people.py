@@ -163,18 +163,18 @@ class World:
 
     # --- talking to the API -------------------------------------------------------------------
 
-    async def get(self, who: Person, path: str, status: int = 200, **params: Any) -> Any:
-        return data_of(await self.http.get(path, params=params, headers=who.headers), status)
+    async def get(self, who: Person, path: str, expect: int = 200, **params: Any) -> Any:
+        return data_of(await self.http.get(path, params=params, headers=who.headers), expect)
 
-    async def post(self, who: Person, path: str, body: Any = None, status: int = 201,
+    async def post(self, who: Person, path: str, body: Any = None, expect: int = 201,
                    **headers: str) -> Any:
         response = await self.http.post(path, json=body, headers={**who.headers, **headers})
-        return data_of(response, status)
+        return data_of(response, expect)
 
-    async def patch(self, who: Person, path: str, body: Any = None, status: int = 200,
+    async def patch(self, who: Person, path: str, body: Any = None, expect: int = 200,
                     **headers: str) -> Any:
         response = await self.http.patch(path, json=body, headers={**who.headers, **headers})
-        return data_of(response, status)
+        return data_of(response, expect)
 
     async def refused(self, who: Person, method: str, path: str, status: int,
                       body: Any = None, **headers: str) -> dict[str, Any]:
@@ -205,7 +205,7 @@ class World:
         assert started["status"] == "created" and started["amount"] == amount, started
         assert started["gatewayOrderId"] and started["payerId"] == payer.id
         signed = await self.checkout(started["gatewayOrderId"], payer)
-        verified = await self.post(payer, "/api/payments/verify", signed, status=200)
+        verified = await self.post(payer, "/api/payments/verify", signed, expect=200)
         assert verified["id"] == started["id"] and verified["status"] == "captured", verified
         assert verified["escrowStatus"] == "held" and verified["amount"] == amount
         return verified

@@ -89,6 +89,6 @@ async def quoted(world: World, tech: Person, customer: Person, repair_id: str,
     proposed = await world.post(tech, f"/api/repairs/{repair_id}/quote", {"lines": lines})
     total = sum(line["amount"] for line in lines)
     assert proposed["quote"]["status"] == "proposed" and proposed["quote"]["total"] == total
-    accepted = await world.post(customer, f"/api/repairs/{repair_id}/quote/accept", status=200)
+    accepted = await world.post(customer, f"/api/repairs/{repair_id}/quote/accept", expect=200)
     assert accepted["quote"]["status"] == "accepted" and accepted["quote"]["total"] == total
     return accepted["quote"]
