@@ -2,7 +2,7 @@
 customer orders and pays through the sandbox, the order is fulfilled, finance releases the
 escrow and pays the dealer out."""
 
-from tests.stories.people import World, idem, unique_gstin
+from tests.stories.people import World, data_of, idem, unique_gstin
 
 PRICE = 199_900
 
@@ -57,6 +57,8 @@ async def test_a_purchase_end_to_end(world: World):
     # 5–7. The customer pays: checkout in the sandbox, verify; the escrow holds it.
     await world.ledger_is_valid(finance)
     payment = await world.pay(customer, {"orderId": order["id"]}, total)
+    # The app verifying twice (a retry) is harmless.
+    assert (await world.get(customer, f"/api/payments/{payment['id']}"))["status"] == "captured"
     assert payment["orderId"] == order["id"] and payment["payeeId"] == dealer_id
     assert (await world.get(customer, f"/api/orders/{order['id']}"))["status"] == "paid"
     await world.ledger_is_valid(finance)
@@ -74,8 +76,17 @@ async def test_a_purchase_end_to_end(world: World):
     assert (await world.patch(customer, path, {"action": "deliver"}))["status"] == "delivered"
 
     # 9. Finance releases the escrow: the dealer's share to its payable, the order completed.
-    released = await world.patch(finance, f"/api/payments/{payment['id']}/release", **idem())
+    key = idem()
+    released = await world.patch(finance, f"/api/payments/{payment['id']}/release", **key)
     assert released["escrowStatus"] == "released"
+    # A retry with the same key (a lost answer) replays it, in the retry's own envelope (its
+    # traceId is the retry's X-Request-ID); it never releases twice.
+    retry = await world.http.patch(f"/api/payments/{payment['id']}/release",
+                                   headers={**finance.headers, **key})
+    assert retry.headers["idempotent-replayed"] == "true"
+    again = data_of(retry)
+    assert again["id"] == released["id"] and again["escrowStatus"] == "released"
+    assert again["amountReleased"] == total
     share = payment["commissionBreakdown"]["dealerShare"]
     assert share == total - payment["commissionBreakdown"]["commission"]
     assert (await world.get(customer, f"/api/orders/{order['id']}"))["status"] == "completed"

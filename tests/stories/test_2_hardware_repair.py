@@ -83,6 +83,14 @@ async def test_a_hardware_repair_end_to_end(world: World):
     assert [s["toStatus"] for s in done["statusHistory"]] == [
         "unassigned", "offered", "accepted", "en_route", "on_site", "in_progress", "completed"]
 
+    # Free again: the next customer nearby is offered to the same technician.
+    neighbour = await world.person("customer", "Neighbour")
+    next_job = await world.post(neighbour, "/api/repairs", hardware_booking(north_of(place, 0.2)))
+    assert next_job["status"] == "offered"
+    assert next_job["offer"]["technicianId"] == technician_id
+    declined = await assignment(world, tech, next_job["id"], "decline", reason="Off for the day")
+    assert declined["status"] == "unassigned" and declined["offer"] is None
+
     # 7. Finance releases (one approval: under the threshold); the payout.
     released = await world.patch(finance, f"/api/payments/{payment['id']}/release", **idem())
     assert released["escrowStatus"] == "released"
@@ -115,3 +123,6 @@ async def test_a_hardware_repair_end_to_end(world: World):
 
     await world.ledger_is_valid(finance)
     await world.audit_is_valid(compliance)
+    trail = await world.get(compliance, "/api/audit/logs", subjectId=repair_id, limit=100)
+    actions = {entry["action"] for entry in trail["items"]}
+    assert len(trail["items"]) >= 6 and all(a.startswith("repair.") for a in actions), actions

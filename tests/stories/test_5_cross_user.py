@@ -81,6 +81,14 @@ async def test_strangers_cannot_touch_anothers_repair(world: World):
                          "details": "I never booked this repair at all, honestly."})
     assert (await world.get(stranger, "/api/disputes"))["items"] == []
 
+    # Completed by its technician: only its customer may rate it.
+    for action, notes in (("start", None), ("complete", "Port replaced")):
+        await world.patch(near, f"{path}/status",
+                          {"action": action, **({"resolutionNotes": notes} if notes else {})})
+    await world.refused(stranger, "POST", "/api/ratings", 404, {"repairId": repair_id, "score": 1})
+    await world.refused(far, "POST", "/api/ratings", 403, {"repairId": repair_id, "score": 1})
+    assert (await world.get(stranger, f"/api/ratings/{near_profile['id']}"))["count"] == 0
+
     # The owner still sees its job, paid, with the right technician.
     mine = await world.get(owner, path)
     assert mine["paymentId"] == payment["id"] and mine["technicianId"] == near_profile["id"]
