@@ -29,8 +29,13 @@ async def test_a_hardware_repair_end_to_end(world: World):
     on_duty_profile = await on_duty(world, tech, technician_id, north_of(place, 0.4))
     assert on_duty_profile["status"] == "approved"
 
-    # 1. The customer books a hardware repair there: offered to that technician at once.
+    # The customer finds it nearby (its position rounded to about 100 m).
     customer = await world.person("customer", "Meera")
+    found = await world.get(customer, "/api/technicians/nearby", lat=place[0], lng=place[1])
+    assert [t["technicianId"] for t in found["items"]] == [technician_id]
+    assert found["items"][0]["distanceKm"] == 0.4 and found["items"][0]["skills"] == ["hardware"]
+
+    # 1. The customer books a hardware repair there: offered to that technician at once.
     repair = await world.post(customer, "/api/repairs", hardware_booking(place))
     repair_id = repair["id"]
     assert repair_id.startswith("rep_") and repair["customerId"] == customer.id
