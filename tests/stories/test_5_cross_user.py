@@ -2,6 +2,7 @@
 repairs, payments and chats. Another customer cannot see, accept or pay someone's repair;
 another technician cannot take an offer that was not made to it, nor work the job."""
 
+import asyncio
 import uuid
 
 from tests.stories.people import World, fresh_place, idem, north_of
@@ -94,3 +95,28 @@ async def test_strangers_cannot_touch_anothers_repair(world: World):
     assert mine["paymentId"] == payment["id"] and mine["technicianId"] == near_profile["id"]
     await world.ledger_is_valid(finance)
     await world.audit_is_valid(compliance)
+
+
+async def test_two_customers_booking_at_once_near_one_technician(world: World):
+    """A technician holds at most one live offer, however the bookings interleave."""
+    ops = await world.admin("ops")
+    place = fresh_place()
+    tech, profile = await technician(world, ops, ["hardware"], place, "Solo")
+    await on_duty(world, tech, profile["id"], north_of(place, 0.5))
+    first, second = (await world.person("customer", "First"),
+                     await world.person("customer", "Second"))
+
+    booked = await asyncio.gather(
+        world.post(first, "/api/repairs", hardware_booking(place)),
+        world.post(second, "/api/repairs", hardware_booking(north_of(place, 0.1))),
+    )
+
+    statuses = sorted(repair["status"] for repair in booked)
+    assert statuses == ["offered", "unassigned"], booked
+    offered = next(repair for repair in booked if repair["status"] == "offered")
+    assert offered["offer"]["technicianId"] == profile["id"]
+    offers = await world.get(tech, "/api/technicians/me/offers")
+    assert [o["id"] for o in offers["items"]] == [offered["id"]]
+    alerts = await world.get(ops, "/api/admin/alerts", kind="repair_unassigned")
+    left = next(repair for repair in booked if repair["status"] == "unassigned")
+    assert left["id"] in [alert["subjectId"] for alert in alerts["items"]]
