@@ -276,6 +276,8 @@ class Socket:
         self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
         self.messages: asyncio.Queue[Any] = asyncio.Queue()
         self.sio.on("chat:message", self.messages.put)
+        self.calls: asyncio.Queue[Any] = asyncio.Queue()
+        self.sio.on("call:incoming", self.calls.put)
 
     async def ok(self, event: str, data: dict[str, Any]) -> Any:
         ack = await self.sio.call(event, data, timeout=SOCKET_TIMEOUT)
@@ -286,6 +288,9 @@ class Socket:
         ack = await self.sio.call(event, data, timeout=SOCKET_TIMEOUT)
         assert isinstance(ack, dict) and ack.get("ok") is False, ack
         return ack["error"]["code"]
+
+    async def incoming_call(self) -> dict[str, Any]:
+        return await asyncio.wait_for(self.calls.get(), SOCKET_TIMEOUT)
 
     async def message(self, predicate: Any = None) -> dict[str, Any]:
         """The next chat message pushed to this socket (that satisfies `predicate`)."""

@@ -1,6 +1,7 @@
 """Story 3 — the README's "a software repair", with "Real-time: chat" and "Media": an ops admin
 assigns a software technician (never a hardware-only one), the technician accepts and works
-online; the customer and the technician talk in the job's chat over Socket.IO, the customer
+online; the customer and the technician talk in the job's chat over Socket.IO and call each
+other, the customer
 sends a photo, the technician downloads it."""
 
 import hashlib
@@ -53,6 +54,7 @@ async def test_a_software_repair_with_chat_and_media(world: World):
                         {"action": "start_travel"})
     await move(world, software, repair_id, "start", "in_progress")
 
+    eve = await world.person("customer", "Eve")  # a stranger to the job
     # Chat: both join the job's room; each one's message reaches the other.
     async with world.socket(customer) as theirs, world.socket(software) as mine:
         joined = await theirs.ok("chat:join", {"jobId": repair_id})
@@ -84,6 +86,24 @@ async def test_a_software_repair_with_chat_and_media(world: World):
             "clientMessageId": uuid.uuid4().hex})
         pushed = await mine.message(lambda m: m["id"] == with_photo["id"])
         assert pushed["mediaIds"] == [media["id"]]
+
+        # Calls: the technician rings the customer, who answers; either hangs up.
+        call = await world.post(software, "/api/calls", {"jobId": repair_id, "type": "audio"})
+        assert call["status"] == "ringing" and call["callerId"] == software.id
+        assert call["calleeId"] == customer.id
+        ringing = await theirs.incoming_call()
+        assert ringing["id"] == call["id"] and ringing["jobId"] == repair_id
+        await world.refused(eve, "PATCH", f"/api/calls/{call['id']}/status", 404,
+                            {"action": "accept"})
+        answered = await world.patch(customer, f"/api/calls/{call['id']}/status",
+                                     {"action": "accept"})
+        assert answered["status"] == "active"
+        ended = await world.patch(software, f"/api/calls/{call['id']}/status", {"action": "end"})
+        assert ended["status"] == "ended" and ended["endReason"] == "hangup"
+        log = await world.get(customer, f"/api/calls/{call['id']}/logs")
+        assert [e["event"] for e in log["events"]][-2:] == ["accepted", "ended"], log
+        assert log["endReason"] == "hangup"
+        await world.refused(eve, "GET", f"/api/calls/{call['id']}/logs", 404)
 
     # The technician downloads the photo: an image of the same size, metadata stripped.
     download = await world.http.get(f"/api/media/{media['id']}", headers=software.headers)
