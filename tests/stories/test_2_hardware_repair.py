@@ -131,3 +131,9 @@ async def test_a_hardware_repair_end_to_end(world: World):
     trail = await world.get(compliance, "/api/audit/logs", subjectId=repair_id, limit=100)
     actions = {entry["action"] for entry in trail["items"]}
     assert len(trail["items"]) >= 6 and all(a.startswith("repair.") for a in actions), actions
+    # Who and from where: each step by its person, from that person's own address.
+    booked_entry = trail["items"][-1]
+    assert booked_entry["actorId"] == customer.id, booked_entry
+    assert booked_entry["source"]["ip"] == customer.ip, booked_entry
+    by_technician = [e for e in trail["items"] if e["actorId"] == tech.id]
+    assert by_technician and {e["source"]["ip"] for e in by_technician} == {tech.ip}

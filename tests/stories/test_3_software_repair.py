@@ -1,8 +1,7 @@
 """Story 3 — the README's "a software repair", with "Real-time: chat" and "Media": an ops admin
 assigns a software technician (never a hardware-only one), the technician accepts and works
 online; the customer and the technician talk in the job's chat over Socket.IO and call each
-other, the customer
-sends a photo, the technician downloads it."""
+other, the customer sends a photo, the technician downloads it."""
 
 import hashlib
 import io
