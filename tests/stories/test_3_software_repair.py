@@ -60,11 +60,14 @@ async def test_a_software_repair_with_chat_and_media(world: World):
         assert joined["status"] == "open"
         await mine.ok("chat:join", {"jobId": repair_id})
 
-        hello = await theirs.ok("chat:send", {"jobId": repair_id, "text": "Hi, it keeps rebooting",
-                                              "clientMessageId": uuid.uuid4().hex})
+        first_send = {"jobId": repair_id, "text": "Hi, it keeps rebooting",
+                      "clientMessageId": uuid.uuid4().hex}
+        hello = await theirs.ok("chat:send", first_send)
         assert hello["senderId"] == customer.id and hello["text"] == "Hi, it keeps rebooting"
         received = await mine.message(lambda m: m["id"] == hello["id"])
         assert received["senderId"] == customer.id and received["jobId"] == repair_id
+        # A retry after a lost ack returns the first message, never a second one.
+        assert (await theirs.ok("chat:send", first_send))["id"] == hello["id"]
 
         reply = await mine.ok("chat:send", {"jobId": repair_id, "text": "Send me a screenshot",
                                             "clientMessageId": uuid.uuid4().hex})
@@ -85,6 +88,8 @@ async def test_a_software_repair_with_chat_and_media(world: World):
             "clientMessageId": uuid.uuid4().hex})
         pushed = await mine.message(lambda m: m["id"] == with_photo["id"])
         assert pushed["mediaIds"] == [media["id"]]
+        read = await mine.ok("chat:read", {"jobId": repair_id, "messageId": with_photo["id"]})
+        assert read["messageId"] == with_photo["id"] and read["userId"] == software.id
 
         # Calls: the technician rings the customer, who answers; either hangs up.
         call = await world.post(software, "/api/calls", {"jobId": repair_id, "type": "audio"})
@@ -109,6 +114,12 @@ async def test_a_software_repair_with_chat_and_media(world: World):
     assert download.status_code == 200 and download.headers["content-type"] == "image/png"
     assert hashlib.sha256(download.content).hexdigest() == media["sha256"]
     assert Image.open(io.BytesIO(download.content)).size == (32, 24)
+    cached = await world.http.get(f"/api/media/{media['id']}", headers={
+        **software.headers, "If-None-Match": download.headers["etag"]})
+    assert cached.status_code == 304 and cached.content == b""
+    part = await world.http.get(f"/api/media/{media['id']}",
+                                headers={**customer.headers, "Range": "bytes=0-7"})
+    assert part.status_code == 206 and part.content == download.content[:8]
     # Someone outside the job is told it does not exist.
     outsider = await world.person("customer", "Nosy")
     await world.refused(outsider, "GET", f"/api/media/{media['id']}", 404)
@@ -118,6 +129,8 @@ async def test_a_software_repair_with_chat_and_media(world: World):
     history = await world.get(software, f"/api/chat/{repair_id}/history")
     assert [m["id"] for m in history["items"]] == [with_photo["id"], reply["id"], hello["id"]]
     assert history["items"][0]["mediaIds"] == [media["id"]]
+    assert software.id in history["items"][0]["readBy"]  # the technician read up to the photo
+    assert software.id in history["items"][2]["readBy"]
     assert history["status"] == "open"
     assert [m["id"] for m in (await world.get(customer, f"/api/chat/{repair_id}/history"))[
         "items"]] == [with_photo["id"], reply["id"], hello["id"]]
