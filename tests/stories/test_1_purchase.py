@@ -103,6 +103,12 @@ async def test_a_purchase_end_to_end(world: World):
     assert balance["payable"] == 0 and balance["paidOut"] == share
     assert balance["inTransit"] == 0 and balance["pendingEscrow"] == 0
 
-    # 12. The books: the ledger and the audit chain verify.
+    # 12. The books: the ledger and the audit chain verify; the order's trail shows each step
+    # by its person, from that person's address.
     await world.ledger_is_valid(finance)
     await world.audit_is_valid(compliance)
+    trail = (await world.get(compliance, "/api/audit/logs", subjectId=order["id"],
+                             limit=100))["items"]
+    by = {(entry["actorId"], entry["source"]["ip"]) for entry in trail}
+    assert {(customer.id, customer.ip), (dealer.id, dealer.ip)} <= by, trail
+    assert len(trail) >= 5, [entry["action"] for entry in trail]
