@@ -21,6 +21,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from app.core import clock
+from app.core.context import current_trace_id
 from app.core.errors import AppError, Conflict, RuleViolation, envelope
 
 KEY_TTL = timedelta(hours=24)
@@ -103,5 +104,10 @@ async def _replay(record_id: str, print_: str) -> JSONResponse:
         raise KeyReused
     if stored.get("status_code") is None:
         raise RequestInProgress
-    return JSONResponse(stored["body"], status_code=stored["status_code"],
+    # The first answer, in this exchange's envelope: its traceId is this request's (the one
+    # in X-Request-ID and in this request's log lines), never the first request's.
+    body = stored["body"]
+    if isinstance(body, dict) and "traceId" in body:
+        body = {**body, "traceId": current_trace_id()}
+    return JSONResponse(body, status_code=stored["status_code"],
                         headers={"Idempotent-Replayed": "true"})

@@ -194,6 +194,9 @@ async def test_idempotency_key_replays_first_answer_and_refuses_other_body(pay: 
     assert first.status_code == second.status_code == 201
     assert second.json()["data"]["id"] == first.json()["data"]["id"]
     assert second.headers.get("Idempotent-Replayed") == "true"
+    # The replay is the first answer in the retry's own envelope: its own trace id.
+    assert second.json()["traceId"] == second.headers["x-request-id"]
+    assert second.json()["traceId"] != first.json()["traceId"]
     different = await pay.client.post("/api/payments", json={"orderId": other_order["id"]},
                                       headers={**buyer.headers, **key})
     assert different.status_code == 422
