@@ -25,10 +25,10 @@ class Viewer:
 
     @property
     def is_b2b_buyer(self) -> bool:
-        """A customer whose business an admin verified: the B2B channel."""
+        """A customer or technician whose business an admin verified: the B2B channel."""
         return (
             self.actor is not None
-            and self.actor.role is Role.CUSTOMER
+            and self.actor.role in (Role.CUSTOMER, Role.TECHNICIAN)
             and self.actor.buyer_type == "b2b"
         )
 

@@ -26,7 +26,7 @@ class SignupIn(APIModel):
     name: str = Field(min_length=1, max_length=120)
     phone: Phone | None = None
     business: BusinessIn | None = Field(
-        default=None, description="Customers only: applies to buy B2B once an admin verifies it"
+        default=None, description="Customers and technicians: applies to buy B2B once an admin verifies it"
     )
 
     _email = field_validator("email")(_lower_email)

@@ -78,12 +78,17 @@ async def get_visible(actor: Actor, user_id: str) -> User:
     return user
 
 
+# Who may buy parts as a verified business (B2B prices): customers, and technicians buying
+# parts for their jobs.
+BUSINESS_BUYER_ROLES = frozenset({Role.CUSTOMER, Role.TECHNICIAN})
+
+
 async def signup(data: SignupIn) -> User:
     role = Role(data.role)
-    if data.business is not None and role is not Role.CUSTOMER:
+    if data.business is not None and role not in BUSINESS_BUYER_ROLES:
         raise RuleViolation(
-            "Only customer accounts can apply to buy as a business",
-            {"errors": [{"field": "body.business", "message": "customers only"}]},
+            "Only customer and technician accounts can apply to buy as a business",
+            {"errors": [{"field": "body.business", "message": "customers and technicians only"}]},
         )
     user = User(
         email=data.email,

@@ -5,7 +5,7 @@ from app.repairs.models import RepairStatus
 from tests.helpers import Api, assert_error, field_errors
 from tests.orders import factories as order_factories
 from tests.repairs_money.factories import LABOUR, job, quote, stored
-from tests.technicians.factories import approved_technician
+from tests.technicians.factories import approve, approved_technician, technician_profile
 
 B2C, B2B = 60_000, 50_000
 
@@ -17,9 +17,9 @@ async def _order_for(api: Api, buyer, product_id: str, repair_id: str | None):
     return await api.client.post("/api/orders", json=body, headers=buyer.headers)
 
 
-async def _product(api: Api) -> dict:
+async def _product(api: Api, stock: int = 10) -> dict:
     shop = await order_factories.shop(api)
-    return await order_factories.part(api, shop, b2c=B2C, b2b=B2B)
+    return await order_factories.part(api, shop, b2c=B2C, b2b=B2B, stock=stock)
 
 
 async def test_the_jobs_technician_buys_parts_for_it_at_b2c_prices(api: Api, mongo_db):
@@ -103,3 +103,35 @@ async def test_a_part_line_refuses_other_orders(api: Api):
     assert field_errors(labour_with_order) == {"body.lines.0.orderId"}
     assert (await stored(work.id)).quote is None
     assert_error(labour_with_order, 422)
+
+
+async def test_a_technician_whose_business_is_verified_buys_at_b2b_prices(api: Api):
+    account = await api.technician(business={"legalName": "Quickfix Services",
+                                              "gstin": "29ABCDE1234F1Z5"})
+    response = await api.client.post("/api/technicians", json=technician_profile(),
+                                      headers=account.headers)
+    assert response.status_code == 201, response.text
+    await approve(api, response.json()["data"]["id"])
+    product = await _product(api, stock=20)
+    before = await api.client.get(f"/api/products/{product['id']}", headers=account.headers)
+    assert before.json()["data"].get("b2bPrice") is None  # not verified yet: B2C only
+
+    admin = await api.root_admin()
+    verified = await api.client.patch(f"/api/users/{account.id}/business-verification",
+                                      json={"action": "verify"}, headers=admin.headers)
+    assert verified.status_code == 200 and verified.json()["data"]["buyerType"] == "b2b"
+
+    shown = await api.client.get(f"/api/products/{product['id']}", headers=account.headers)
+    assert shown.json()["data"]["b2bPrice"] == B2B
+    body = order_factories.order_body((product["id"], 20))  # ₹10,000: the B2B minimum
+    order = await api.client.post("/api/orders", json=body, headers=account.headers)
+    assert order.status_code == 201, order.text
+    assert order.json()["data"]["channel"] == "b2b"
+    assert order.json()["data"]["subtotal"] == 20 * B2B
+
+
+async def test_a_dealer_cannot_apply_to_buy_as_a_business(api: Api):
+    response = await api.client.post("/api/auth/signup", json={
+        "email": "shop@example.com", "password": "Str0ng-Passw0rd!", "role": "dealer",
+        "name": "A shop", "business": {"legalName": "Shop", "gstin": "29ABCDE1234F1Z5"}})
+    assert field_errors(response) == {"body.business"}, response.text
