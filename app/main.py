@@ -23,7 +23,6 @@ from app.catalog import service as catalog_service
 from app.catalog import tasks as catalog_tasks
 from app.catalog.router import router as catalog_router
 from app.chat import lifecycle as chat_lifecycle
-from app.chat import service as chat_service
 from app.chat import socket as chat_socket  # noqa: F401 (declares the chat:* socket events)
 from app.chat import tasks as chat_tasks
 from app.chat.router import router as chat_router
@@ -234,7 +233,6 @@ def create_fastapi(config: Settings) -> FastAPI:
     orders_service.register_cancellation_hook(disputes_service.refuse_cancelling_disputed_order)
     payments_service.register_release_hook(dispute_resolution.complete_after_release)
     dispute_opening.register_opened_hook(chat_lifecycle.lock_for_dispute)
-    chat_service.register_media_check(media_service.media_belongs_to)
     dealers_service.register_selling_hook(catalog_service.set_dealer_listing_visibility)
     platform_rules_service.register_tier_usage(dealers_service.tiers_in_use)
     repair_parts.register_repair_parts(repair_terminal)

@@ -9,7 +9,6 @@ and a retried send (same sender, job and clientMessageId) returns the first mess
 second one: the unique index settles two concurrent sends.
 """
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -37,24 +36,8 @@ from app.core.database import Session, transaction
 from app.core.pagination import PageRequest
 from app.core.permissions import Actor
 from app.jobs import service as jobs_service
+from app.media import service as media_service
 from app.realtime.events import emit_to_room, job_room
-
-MediaCheck = Callable[[str, list[str]], Awaitable[bool]]
-
-
-async def _refuse_any_media(job_id: str, media_ids: list[str]) -> bool:
-    return False
-
-
-# Whether every id names media uploaded to the job: app.media registers the real answer at
-# start-up (create_app); until then any mediaIds are refused.
-_media_belongs_to: MediaCheck = _refuse_any_media
-
-
-def register_media_check(check: MediaCheck) -> None:
-    """`async def media_belongs_to(job_id, media_ids) -> bool`, from app.media."""
-    global _media_belongs_to
-    _media_belongs_to = check
 
 
 def message_event(message: ChatMessage) -> dict[str, Any]:
@@ -79,7 +62,7 @@ async def send(actor: Actor, job_id: str, data: MessageCreate) -> tuple[ChatMess
         if first is not None:
             return first, False
         lifecycle.refuse_unless_open(chat)
-    if data.media_ids and not await _media_belongs_to(job.id, list(data.media_ids)):
+    if data.media_ids and not await media_service.media_belongs_to(job.id, list(data.media_ids)):
         raise UnknownMedia(data={
             "code": MEDIA_NOT_FOUND,
             "errors": [{"field": "body.mediaIds",
