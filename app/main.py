@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
+from app.admin.router import router as admin_router
 from app.alerts.router import router as alerts_router
 from app.audit import service as audit_service
 from app.audit import tasks as audit_tasks
@@ -93,6 +94,7 @@ API_ROUTERS: list[APIRouter] = [
     payouts_router,
     platform_rules_router,
     repair_terminal_router,
+    admin_router,
     alerts_router,
     notifications_router,
     audit_router,

@@ -1,0 +1,1 @@
+"""The governance console: what admins see across every domain (dashboards, queues, evidence)."""

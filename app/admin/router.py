@@ -1,0 +1,5 @@
+from fastapi import APIRouter
+
+from app.core.errors import responses
+
+router = APIRouter(tags=["Admin"], responses=responses(401, 403))
