@@ -121,9 +121,12 @@ def serve(config: Settings) -> None:
             print(f"Embedded database pid {database.pid} (pid file {database.pid_path})")
         # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback;
         # the app applies TRUSTED_PROXIES itself (app/core/client_ip.py).
+        # No per-message deflate: a chat message is a few hundred bytes, and compressing each
+        # member's copy of a room-wide event separately was a sixth of the fan-out's CPU.
         server = uvicorn.Server(uvicorn.Config(
             app, host=config.host, port=config.port, log_config=None, access_log=False,
-            proxy_headers=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            proxy_headers=False, ws_per_message_deflate=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         ))
         with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as runner:
             runner.run(_serve_supervised(

@@ -7,7 +7,9 @@ account disconnects it). Job, chat and call rooms are added by the domains that 
 
 from typing import Any
 
+import engineio
 import socketio
+from socketio import packet
 
 from app.core.config import Settings, settings
 from app.core.permissions import REFUSED_ACCOUNT_STATUSES
@@ -22,7 +24,42 @@ from app.realtime.handlers import EventWindow, install
 from app.users import service as users_service
 
 
-class RoomDisconnectingRedisManager(socketio.AsyncRedisManager):
+class FanOutManager(socketio.AsyncManager):
+    """Sends a room-wide event by handing the one encoded packet to each member's Engine.IO
+    queue in turn, instead of python-socketio's one asyncio task per member: a hand-off never
+    waits (the queues are unbounded), and a task per member was most of the API's CPU when
+    one message goes to hundreds of clients. Events with an ack callback keep the stock path.
+    """
+
+    async def emit(self, event: str, data: Any, namespace: str, room: str | None = None,
+                   skip_sid: Any = None, callback: Any = None, to: str | None = None,
+                   **kwargs: Any) -> None:
+        if callback is not None or namespace not in self.rooms:
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                               callback=callback, to=to, **kwargs)
+            return
+        if isinstance(data, tuple):
+            data = list(data)
+        elif data is not None:
+            data = [data]
+        else:
+            data = []
+        skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        encoded = self.server.packet_class(
+            packet.EVENT, namespace=namespace, data=[event, *data]).encode()
+        frames = [engineio.packet.Packet(engineio.packet.MESSAGE, part)
+                  for part in (encoded if isinstance(encoded, list) else [encoded])]
+        for sid, eio_sid in list(self.get_participants(namespace, to or room)):
+            if sid in skipped:
+                continue
+            for frame in frames:
+                try:
+                    await self.server._send_eio_packet(eio_sid, frame)
+                except engineio.exceptions.EngineIOError:
+                    break  # that member's socket closed meanwhile; the others still get it
+
+
+class RoomDisconnectingRedisManager(socketio.AsyncRedisManager, FanOutManager):
     """The Redis manager, plus room-wide disconnects: `DISCONNECT_ROOM_EVENT` arrives on every
     instance like any emit, and each disconnects its own members of the room instead of
     sending the event to them."""
@@ -56,7 +93,8 @@ async def authenticate(auth: Any) -> dict[str, Any]:
 
 
 def create_socketio_server(config: Settings) -> socketio.AsyncServer:
-    manager = RoomDisconnectingRedisManager(config.redis_url) if config.redis_url else None
+    manager = (RoomDisconnectingRedisManager(config.redis_url) if config.redis_url
+               else FanOutManager())
     sio = socketio.AsyncServer(
         async_mode="asgi",
         # None means same-origin only; an empty list would switch the Origin check off.
