@@ -30,15 +30,20 @@ from app.chat.router import router as chat_router
 from app.consent import tasks as consent_tasks
 from app.consent.router import router as consent_router
 from app.consent.router import token_router as remote_session_token_router
-from app.core.config import Settings, get_settings, use_settings
-from app.core.database import Database, get_database, set_database
-from app.core.errors import error_response, install_error_handlers
+from app.core.config import Environment, Settings, get_settings, use_settings
+from app.core.database import Database, set_database
+from app.core.errors import install_error_handlers
 from app.core.jobs import JobRunner, PeriodicJob
 from app.core.logging import configure_logging
-from app.core.middleware import RequestContextMiddleware, TooLargeEnvelope
+from app.core.middleware import (
+    MetricsMiddleware,
+    RequestContextMiddleware,
+    SecurityHeaders,
+    TooLargeEnvelope,
+)
 from app.core.permissions import SYSTEM_ACTOR
 from app.core.ratelimit import RateLimiter, enforce_rate_limit
-from app.core.schemas import Envelope, ok
+from app.core.swagger import install_swagger_ui
 from app.dealers import service as dealers_service
 from app.dealers.router import router as dealers_router
 from app.disputes import opening as dispute_opening
@@ -49,6 +54,7 @@ from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
 from app.media import service as media_service
 from app.media.router import router as media_router
 from app.notifications.router import router as notifications_router
+from app.ops.router import router as ops_router
 from app.orders import repair_parts
 from app.orders import service as orders_service
 from app.orders import tasks as order_tasks
@@ -227,6 +233,8 @@ def create_fastapi(config: Settings) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
         max_body_size=config.max_body_bytes,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = config
     install_error_handlers(app)
@@ -245,6 +253,7 @@ def create_fastapi(config: Settings) -> FastAPI:
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,
             allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=tuple(config.trusted_proxies))
     for router in API_ROUTERS:
         app.include_router(router, dependencies=[Depends(enforce_rate_limit)])
@@ -252,7 +261,9 @@ def create_fastapi(config: Settings) -> FastAPI:
                        max_body_size=config.payments.webhook_max_body_bytes)
     app.include_router(media_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=media_service.upload_body_limit(config.media))
-    _add_health_routes(app)
+    app.include_router(ops_router)
+    install_swagger_ui(app)
+    _add_root_redirect(app)
     install_demo(app, config)
     if config.payments.uses_sandbox or config.payouts.uses_sandbox:
         app.mount(SANDBOX_PATH, sandbox_app_for(config))
@@ -267,24 +278,7 @@ async def _bootstrap_admin(config: Settings) -> None:
             log.info("bootstrap superadmin created", extra={"userId": created.id})
 
 
-def _add_health_routes(app: FastAPI) -> None:
-    @app.get("/health", tags=["Health"])
-    async def health() -> Envelope[dict[str, str]]:
-        """The process is up."""
-        return ok({"status": "up"})
-
-    @app.get(
-        "/ready", tags=["Health"], response_model=Envelope[dict[str, str]],
-        responses={503: {"description": "Database unreachable"}},
-    )
-    async def ready() -> Any:
-        """The database answers."""
-        try:
-            await get_database().ping()
-        except Exception:
-            return error_response(503, "Database unreachable", {"status": "unavailable"})
-        return ok({"status": "ready", "database": "up"})
-
+def _add_root_redirect(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
@@ -298,7 +292,10 @@ def create_app(config: Settings | None = None) -> Any:
     fastapi_app = create_fastapi(config)
     sio = create_socketio_server(config)
     realtime_events.use_server(sio)
-    asgi = socketio.ASGIApp(sio, other_asgi_app=TooLargeEnvelope(fastapi_app))
+    asgi = SecurityHeaders(
+        socketio.ASGIApp(sio, other_asgi_app=TooLargeEnvelope(fastapi_app)),
+        strict_transport=config.app_env is Environment.PRODUCTION,
+    )
     asgi.fastapi = fastapi_app  # type: ignore[attr-defined]
     asgi.sio = sio  # type: ignore[attr-defined]
     return asgi

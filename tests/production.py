@@ -43,6 +43,7 @@ def production_settings(**sections: Any) -> Settings:
         "repairs": RepairSettings(
             imei_encryption_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode())
         ),
+        "metrics_token": SecretStr(secrets.token_urlsafe(48)),
         "audit": AuditSettings(
             signing_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode())
         ),

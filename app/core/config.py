@@ -8,7 +8,7 @@ from functools import lru_cache
 from ipaddress import ip_network
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from app.core.config_money import (
@@ -86,6 +86,17 @@ class Settings(Section):
         validation_alias="BACKGROUND_TASKS_ENABLED",
         description="Run the background jobs in this process",
     )
+    metrics_enabled: bool = Field(
+        default=True,
+        validation_alias="METRICS_ENABLED",
+        description="Serve Prometheus metrics at `/metrics`",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="METRICS_TOKEN",
+        description="When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>` "
+        "(required in production while metrics are on)",
+    )
     job_run_journal: bool = Field(
         default=False,
         validation_alias="JOB_RUN_JOURNAL",
@@ -147,6 +158,10 @@ class Settings(Section):
                     raise ValueError(f"{name} must be set in production")
             if self.audit.signing_key is None:
                 raise ValueError("AUDIT_SIGNING_KEY must be set in production")
+            if self.metrics_enabled:
+                token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+                if problem := weakness(token):
+                    raise ValueError(f"METRICS_TOKEN {problem} (or set METRICS_ENABLED=false)")
         return self
 
 

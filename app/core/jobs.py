@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app.core import clock, leases
+from app.core.metrics import JOB_LAST_SUCCESS
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class PeriodicJob:
             try:
                 if await self._hold_lease():
                     more = await self._run()
+                    JOB_LAST_SUCCESS.labels(self.name).set(time.time())
             except asyncio.CancelledError:
                 raise
             except Exception:

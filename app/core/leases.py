@@ -39,6 +39,11 @@ async def acquire(name: str, ttl_seconds: float, holder: str = INSTANCE_ID) -> b
     return result.matched_count == 1 or result.upserted_id is not None
 
 
+async def all_leases() -> list[Lease]:
+    """Every job's lease (one document a job), for /ready."""
+    return await Lease.find_all().sort("_id").to_list()
+
+
 async def release(name: str, holder: str = INSTANCE_ID) -> None:
     await Lease.get_pymongo_collection().delete_one({"_id": name, "holder": holder})
 

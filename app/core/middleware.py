@@ -1,5 +1,6 @@
-"""Request context (trace id, source) for every request, an access log line, and a last
-line of defence that turns any unhandled exception into a 500 envelope."""
+"""Request context (trace id, source) for every request, an access log line, request
+metrics, security headers, and a last line of defence that turns any unhandled exception into
+a 500 envelope."""
 
 import json
 import logging
@@ -11,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.client_ip import client_ip
 from app.core.context import RequestSource, reset_source, sane_request_id, set_source
 from app.core.errors import envelope
+from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS, UNMATCHED_ROUTE
 
 log = logging.getLogger("app.access")
 
@@ -135,3 +137,80 @@ class TooLargeEnvelope:
                         (b"x-request-id", trace_id.encode())],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+class MetricsMiddleware:
+    """Counts each HTTP request and its duration under its route template
+    (`/api/orders/{orderId}`), never the raw path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            # The router records the matched route in the scope it was handed (this one).
+            route = getattr(scope.get("route"), "path_format", None)
+            template = scope.get("root_path", "") + route if route else UNMATCHED_ROUTE
+            labels = (scope.get("method", ""), template, str(status))
+            HTTP_REQUESTS.labels(*labels).inc()
+            HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+
+
+# Swagger UI's page starts itself with an inline script and inline styles; the call demo's
+# page loads only its own scripts and media from the camera.
+_DOCS_POLICY = (b"default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                b"style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+                b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+_DEMO_POLICY = (b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                b"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+                b"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'")
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+class SecurityHeaders:
+    """The outermost layer: security headers on every HTTP response, including Socket.IO's
+    polling answers and the plain 413s answered outside FastAPI's middleware."""
+
+    def __init__(self, app: ASGIApp, strict_transport: bool) -> None:
+        self.app = app
+        self.common = [(b"x-content-type-options", b"nosniff"),
+                       (b"referrer-policy", b"no-referrer"),
+                       (b"x-frame-options", b"DENY")]
+        if strict_transport:
+            self.common.append((b"strict-transport-security", HSTS))
+
+    def _headers_for(self, path: str) -> list[tuple[bytes, bytes]]:
+        if path == "/docs" or path.endswith("/docs"):
+            return [*self.common, (b"content-security-policy", _DOCS_POLICY)]
+        if path.startswith("/demo/"):
+            return [*self.common, (b"content-security-policy", _DEMO_POLICY)]
+        return self.common
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = self._headers_for(scope.get("path", ""))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *(pair for pair in extra if pair[0] not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

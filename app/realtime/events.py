@@ -44,6 +44,11 @@ async def emit_to_user(user_id: str, event: str, data: Any) -> None:
         log.warning("could not emit a real-time event", exc_info=True, extra={"event": event})
 
 
+def connection_count() -> int:
+    """Socket.IO connections open on this process."""
+    return len(_server.eio.sockets) if _server is not None else 0
+
+
 def job_room(job_id: str) -> str:
     return f"job:{job_id}"
 

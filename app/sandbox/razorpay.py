@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.config import DEFAULT_RAZORPAYX_ACCOUNT_NUMBER
+from app.core.swagger import install_swagger_ui
 from app.sandbox import payout_routes
 from app.sandbox.deps import (
     NOTES,
@@ -316,7 +317,9 @@ def create_sandbox_app(
             "buyer, RazorpayX payouts (contacts, fund accounts, payouts) with a control to settle "
             "them, and webhook controls. Test keys and HMAC-SHA256 signatures as Razorpay's."
         ),
+        docs_url=None, redoc_url=None,
     )
+    install_swagger_ui(app)
     app.state.store = store
     app.state.sandbox = sandbox
     app.state.payouts = payouts

@@ -21,7 +21,7 @@ async def test_ready_is_503_when_the_database_is_down(config: Settings):
             response = await client.get("/ready")
 
             body = assert_error(response, 503)
-            assert body["data"] == {"status": "unavailable"}
+            assert body["data"] == {"status": "unavailable", "database": "down"}
             assert (await client.get("/health")).status_code == 200
     finally:
         server.stop()

@@ -1,6 +1,7 @@
-"""The repair tests run the timers themselves; the app runs them hourly here (`tasks.run_timers()` after moving the clock):
-the app's own background run, landing between a clock move and the test's next step, would
-act first (expire an offer the test is about to accept late, re-match to nobody)."""
+"""The repair tests run the timers themselves (`tasks.run_timers()` after moving the clock),
+and the app runs them only hourly here: the app's own background run, landing between a
+clock move and the test's next step, would act first (expire an offer the test is about to
+accept late, re-match to nobody)."""
 
 import pytest
 

@@ -1,0 +1,1 @@
+"""What operators and their tools read: liveness, readiness, Prometheus metrics, API docs."""
