@@ -88,7 +88,9 @@ def require(*permissions: Permission) -> Any:
 
     async def check(actor: Annotated[Actor, Depends(signed_in_actor)]) -> Actor:
         if not any(actor.can(permission) for permission in permissions):
-            if actor.status is AccountStatus.SUSPENDED:
+            if actor.status is AccountStatus.SUSPENDED and not actor.permissions.isdisjoint(
+                permissions
+            ):
                 raise AccountSuspended
             if actor.status is AccountStatus.PENDING:
                 raise Forbidden("Your account is awaiting admin approval")

@@ -26,8 +26,8 @@ ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED"
 
 class AccountSuspended(Forbidden):
     default_message = (
-        "This account is suspended: it may read its profile and notifications and appeal the "
-        "suspension (POST /api/appeals), nothing else"
+        "This account is suspended: until an admin reinstates it, it may only read its profile "
+        "and notifications, and a dealer or technician may appeal (POST /api/appeals)"
     )
 
     def __init__(self) -> None:
