@@ -126,11 +126,10 @@ async def decide(actor: Actor, appeal_id: str, decision: AppealDecision) -> Appe
 
 async def _check_still_suspended(user_id: str) -> None:
     account = await users_service.get_account(user_id)
-    status = account.status if account else None
-    if status is not AccountStatus.SUSPENDED:
+    if account is None or account.status is not AccountStatus.SUSPENDED:
         raise AccountNotSuspended(
             "The account is no longer suspended; uphold the appeal to close it",
-            getattr(status, "value", None),
+            account.status.value if account else None,
         )
 
 

@@ -34,6 +34,10 @@ async def test_suspended_dealer_signs_in_again_and_reaches_only_its_own_account(
     assert notifications.status_code == 200 and notifications.json()["data"]["nextCursor"] is None
     appeals = await client.get("/api/appeals", headers=dealer_account.headers)
     assert appeals.status_code == 200 and appeals.json()["data"]["items"] == []
+    refreshed = await client.post("/api/auth/refresh",
+                                  json={"refreshToken": dealer_account.refresh_token})
+    assert refreshed.status_code == 200, refreshed.text
+    dealer_account.token = refreshed.json()["data"]["accessToken"]
 
     refused = [
         await client.get("/api/orders", headers=dealer_account.headers),  # signed-in only
