@@ -2,6 +2,7 @@
 
 from app.alerts.models import DOCUMENTS as ALERT_DOCUMENTS
 from app.alerts.models import RETIRED_INDEXES as ALERT_RETIRED_INDEXES
+from app.appeals.models import DOCUMENTS as APPEAL_DOCUMENTS
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.auth.models import LoginThrottle
 from app.calls.models import DOCUMENTS as CALL_DOCUMENTS
@@ -51,6 +52,7 @@ DOCUMENT_MODELS: list[type] = [
     *DISPUTE_DOCUMENTS,
     IdempotencyRecord,
     *ALERT_DOCUMENTS,
+    *APPEAL_DOCUMENTS,
     *NOTIFICATION_DOCUMENTS,
     *MEDIA_DOCUMENTS,
     *CALL_DOCUMENTS,

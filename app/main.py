@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from app.admin.router import router as admin_router
 from app.alerts.router import router as alerts_router
+from app.appeals.router import router as appeals_router
 from app.audit import service as audit_service
 from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
@@ -102,6 +103,7 @@ API_ROUTERS: list[APIRouter] = [
     repair_terminal_router,
     admin_router,
     alerts_router,
+    appeals_router,
     notifications_router,
     audit_router,
     calls_router,

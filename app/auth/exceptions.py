@@ -18,4 +18,17 @@ class LoginThrottled(TooManyRequests):
 
 
 class AccountDisabled(Forbidden):
-    default_message = "This account is suspended or blocked"
+    default_message = "This account is blocked"
+
+
+ACCOUNT_SUSPENDED = "ACCOUNT_SUSPENDED"
+
+
+class AccountSuspended(Forbidden):
+    default_message = (
+        "This account is suspended: until an admin reinstates it, it may only read its profile "
+        "and notifications, and a dealer or technician may appeal (POST /api/appeals)"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(None, {"code": ACCOUNT_SUSPENDED})

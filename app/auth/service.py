@@ -9,7 +9,7 @@ from app.auth.exceptions import AccountDisabled, InvalidCredentials, InvalidRefr
 from app.core.config import settings
 from app.core.context import current_source
 from app.core.database import Session, transaction
-from app.core.permissions import REFUSED_ACCOUNT_STATUSES, SYSTEM_ACTOR, Actor
+from app.core.permissions import SIGN_IN_REFUSED_STATUSES, SYSTEM_ACTOR, Actor
 from app.core.security import create_access_token, verify_password
 from app.notifications import service as notifications
 from app.realtime import events
@@ -29,7 +29,7 @@ async def login(email: str, password: str, device_id: str | None) -> tuple[User,
     # hold a unit of the pair's budget until the pair is forgotten, and enough of them would
     # refuse the owner's correct password.
     user = await asyncio.shield(_checked_password(email, password))
-    if user.status in REFUSED_ACCOUNT_STATUSES:
+    if user.status in SIGN_IN_REFUSED_STATUSES:
         raise AccountDisabled
 
     async def work(session: Session) -> tuple[str, str, signins.Attached]:
@@ -110,7 +110,7 @@ async def refresh(token: str) -> tuple[User, str, str]:
         await _end_reused_session(stored)
         raise InvalidRefreshToken("Refresh token reuse detected; please sign in again")
     user = await users_service.get_account(stored.user_id)
-    if user is None or user.status in REFUSED_ACCOUNT_STATUSES:
+    if user is None or user.status in SIGN_IN_REFUSED_STATUSES:
         raise InvalidRefreshToken
     if stored.family_id not in user.session_ids:
         raise InvalidRefreshToken("This session has ended; please sign in again")

@@ -26,12 +26,18 @@ class AccountStatus(StrEnum):
     BLOCKED = "blocked"
 
 
-# Accounts whose tokens are refused and who may not sign in.
+# Moving an account here ends its sessions at once (live tokens 401, sockets closed), and
+# Socket.IO refuses it.
 REFUSED_ACCOUNT_STATUSES = frozenset({AccountStatus.SUSPENDED, AccountStatus.BLOCKED})
+# Accounts that may not sign in again. A suspended one may: to appeal (_SUSPENDED_PERMISSIONS).
+SIGN_IN_REFUSED_STATUSES = frozenset({AccountStatus.BLOCKED})
 
 
 class Permission(StrEnum):
     PROFILE_READ = "profile:read"
+    NOTIFICATIONS_READ = "notifications:read"
+    APPEALS_FILE = "appeals:file"
+    APPEALS_DECIDE = "appeals:decide"
     USERS_READ = "users:read"
     USERS_MANAGE = "users:manage"
     BUSINESS_VERIFY = "users:verify-business"
@@ -79,13 +85,16 @@ class Permission(StrEnum):
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(
-        {Permission.PROFILE_READ, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
+        {Permission.PROFILE_READ, Permission.NOTIFICATIONS_READ, Permission.ORDERS_PLACE,
+         Permission.PAYMENTS_MAKE,
          Permission.DISPUTES_OPEN, Permission.TECHNICIANS_SEARCH, Permission.REPAIRS_BOOK,
          Permission.RATINGS_WRITE}
     ),
     Role.DEALER: frozenset(
         {
             Permission.PROFILE_READ,
+            Permission.NOTIFICATIONS_READ,
+            Permission.APPEALS_FILE,
             Permission.DEALER_PROFILE_SUBMIT,
             Permission.PRODUCTS_WRITE,
             Permission.INVENTORY_WRITE,
@@ -94,13 +103,15 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.TECHNICIAN: frozenset(
-        {Permission.PROFILE_READ, Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT,
+        {Permission.PROFILE_READ, Permission.NOTIFICATIONS_READ, Permission.APPEALS_FILE,
+         Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT,
          Permission.REPAIRS_WORK, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
          Permission.DISPUTES_OPEN, Permission.PAYOUT_ACCOUNTS_REGISTER}
     ),
     Role.ADMIN: frozenset(
         {
             Permission.PROFILE_READ,
+            Permission.NOTIFICATIONS_READ,
             Permission.USERS_READ,
             Permission.ORDERS_READ_ALL,
             Permission.RULES_READ,
@@ -117,6 +128,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
     AdminScope.OPS: frozenset(
         {
             Permission.USERS_MANAGE,
+            Permission.APPEALS_DECIDE,
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
             Permission.TECHNICIANS_MANAGE,
@@ -138,6 +150,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
             Permission.USERS_MANAGE,
+            Permission.APPEALS_DECIDE,
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
             Permission.TECHNICIANS_MANAGE,
@@ -164,8 +177,18 @@ _SCOPE_PERMISSIONS[AdminScope.SUPERADMIN] = frozenset(
 
 # What an account awaiting approval may still do: read itself and ask to be verified.
 _PENDING_PERMISSIONS = frozenset(
-    {Permission.PROFILE_READ, Permission.DEALER_PROFILE_SUBMIT, Permission.TECHNICIAN_PROFILE_SUBMIT}
+    {Permission.PROFILE_READ, Permission.NOTIFICATIONS_READ, Permission.APPEALS_FILE,
+     Permission.DEALER_PROFILE_SUBMIT, Permission.TECHNICIAN_PROFILE_SUBMIT}
 )
+# What a suspended account may still do after signing in again: read itself and its
+# notifications, and appeal the suspension (routes holding no permission refuse it too).
+_SUSPENDED_PERMISSIONS = frozenset(
+    {Permission.PROFILE_READ, Permission.NOTIFICATIONS_READ, Permission.APPEALS_FILE}
+)
+_LIMITED_PERMISSIONS = {
+    AccountStatus.PENDING: _PENDING_PERMISSIONS,
+    AccountStatus.SUSPENDED: _SUSPENDED_PERMISSIONS,
+}
 
 
 def permissions_of(role: Role, scopes: list[str] | tuple[str, ...] = ()) -> frozenset[Permission]:
@@ -199,7 +222,8 @@ class Actor:
                    **kwargs)  # type: ignore[arg-type]
 
     def can(self, permission: Permission) -> bool:
-        if self.status is AccountStatus.PENDING and permission not in _PENDING_PERMISSIONS:
+        limited_to = _LIMITED_PERMISSIONS.get(self.status)
+        if limited_to is not None and permission not in limited_to:
             return False
         return permission in self.permissions
 

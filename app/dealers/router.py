@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from app.auth.dependencies import CurrentActor, OptionalActor, require
+from app.auth.dependencies import OptionalActor, ProfileReader, require
 from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Actor, Permission
@@ -37,7 +37,7 @@ async def submit_profile(
 
 
 @router.get("/api/dealers/me", responses=responses(404))
-async def my_profile(actor: CurrentActor) -> Envelope[DealerRead]:
+async def my_profile(actor: ProfileReader) -> Envelope[DealerRead]:
     """The signed-in dealer's own profile, with its status and history."""
     return ok(_read(await service.get_own(actor), actor))
 

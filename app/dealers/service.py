@@ -172,7 +172,11 @@ async def submit_profile(actor: Actor, data: DealerCreate) -> Dealer:
         raise DealerProfileExists from None
 
 
-async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) -> Dealer:
+async def change_status(
+    actor: Actor, dealer_id: str, change: DealerStatusIn, *, within: Session | None = None
+) -> Dealer:
+    """Move a dealer (its account follows). `within` joins the caller's transaction (an
+    appeal's reinstatement): the dealer is then returned as read before the move."""
     dealer = await _managed(actor, dealer_id)
     target = _check_move(actor, dealer, change)
     entry = StatusChange(
@@ -199,6 +203,9 @@ async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) ->
             reason=change.reason, override=change.override,
         )
 
+    if within is not None:
+        await work(within)
+        return dealer
     await transaction(work)
     if account_status := ACCOUNT_FOLLOWS.get(change.action):
         await users_service.disconnect_if_refused(dealer.user_id, account_status)

@@ -132,7 +132,11 @@ def _plain(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-async def change_status(actor: Actor, technician_id: str, change: TechnicianStatusIn) -> Technician:
+async def change_status(
+    actor: Actor, technician_id: str, change: TechnicianStatusIn, *, within: Session | None = None
+) -> Technician:
+    """Move a technician (its account follows). `within` joins the caller's transaction (an
+    appeal's reinstatement): the technician is then returned as read before the move."""
     technician = await get_private(actor, technician_id)
     move = move_for(technician.status, change.action)
     if move is None:
@@ -174,6 +178,9 @@ async def change_status(actor: Actor, technician_id: str, change: TechnicianStat
             reason=change.reason,
         )
 
+    if within is not None:
+        await work(within)
+        return technician
     await transaction(work)
     if account_status is not None:
         await users_service.disconnect_if_refused(technician.user_id, account_status)

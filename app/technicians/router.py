@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from app.auth.dependencies import CurrentActor, require
+from app.auth.dependencies import CurrentActor, ProfileReader, require
 from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
@@ -44,7 +44,7 @@ async def submit_profile(
 
 
 @router.get("/api/technicians/me", responses=responses(404))
-async def my_profile(actor: CurrentActor) -> Envelope[TechnicianRead]:
+async def my_profile(actor: ProfileReader) -> Envelope[TechnicianRead]:
     """The signed-in technician's own profile, with its status, history and last fix."""
     return ok(await service.shown_private(await service.get_own(actor), actor))
 

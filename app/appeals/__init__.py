@@ -1,0 +1,1 @@
+"""Suspension appeals: a suspended dealer or technician asks to be reinstated; admins decide."""
