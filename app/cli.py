@@ -167,6 +167,9 @@ def create_admin(config: Settings, args: argparse.Namespace) -> int:
 
     from app.core.errors import AppError
 
+    if args.password is None and not sys.stdin.isatty():
+        print("No terminal to ask for the password: pass --password", file=sys.stderr)
+        return 2
     try:
         body = _admin_body(args)
     except ValidationError as exc:
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="Run the API (embedded database unless MONGODB_URL is set)")
     admin = commands.add_parser("create-admin", help="Create an admin account")
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", help="Prompted for when omitted")
+    admin.add_argument("--password", help="Asked for on the terminal when omitted")
     admin.add_argument("--name", default="Admin")
     admin.add_argument("--scopes", default="superadmin",
                        help="Comma-separated: finance, ops, compliance, superadmin")

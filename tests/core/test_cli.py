@@ -20,7 +20,7 @@ async def run_cli(config: Settings, *args: str) -> tuple[int, str, str]:
            "MONGODB_DB": config.database.mongodb_db, "LOG_LEVEL": "WARNING"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "app.cli", *args, cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
@@ -47,6 +47,18 @@ async def test_create_admin_makes_an_admin_who_can_sign_in(api: Api, config: Set
     [entry] = await api.audited(await api.root_admin(), "admin.created", user["id"])
     assert entry["actorId"] == "system"
     assert (await api.sequenced_chain(await api.root_admin()))["valid"] is True
+
+
+async def test_create_admin_without_a_terminal_asks_for_password_flag(
+    config: Settings, mongo_db
+):
+    email = unique_email("no.tty")
+
+    code, out, err = await run_cli(config, "create-admin", "--email", email)  # stdin: not a tty
+
+    assert code == 2 and out == ""
+    assert "pass --password" in err and "Traceback" not in err
+    assert await mongo_db.users.count_documents({"email": email.lower()}) == 0
 
 
 async def test_create_admin_refuses_a_weak_password_and_creates_nothing(
