@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired
+from app.core.errors import OverrideForbidden, ReasonRequired
 from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor, Role
 from app.dealers import repository
@@ -225,11 +225,11 @@ def _check_override(actor: Actor, dealer: Dealer, move: Move, change: DealerStat
     # The one override in the table: reinstating a blocked dealer.
     if not change.override:
         raise IllegalDealerTransition(
-            "A blocked dealer can only be reinstated as an ops override",
+            "A blocked dealer can only be reinstated as an ops_lead override",
             {"from": dealer.status, "override": "required"},
         )
-    if move.override_by is not None and not actor.has_scope(move.override_by):
-        raise IllegalDealerTransition("Only ops admins may override a block")
+    if move.override_by is not None and not actor.can(move.override_by):
+        raise OverrideForbidden("Only the ops leader may lift a dealer's block")
     if not change.reason:
         raise ReasonRequired("An override must give a reason")
 

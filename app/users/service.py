@@ -6,7 +6,7 @@ from typing import Any
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired, RuleViolation
+from app.core.errors import OverrideForbidden, ReasonRequired, RuleViolation
 from app.core.pagination import PageRequest
 from app.core.permissions import (
     REFUSED_ACCOUNT_STATUSES,
@@ -14,6 +14,7 @@ from app.core.permissions import (
     AccountStatus,
     Actor,
     AdminScope,
+    Permission,
     Role,
 )
 from app.core.security import hash_password
@@ -203,8 +204,8 @@ def _check_status_change(
                 "A blocked account can only be reinstated as an override",
                 {"from": target.status, "allowed": [], "override": "required"},
             )
-        if not (actor.has_scope(AdminScope.OPS)):
-            raise AdminOnlyBySuperadmin("Only ops admins may override a block")
+        if not actor.can(Permission.BLOCKS_LIFT):
+            raise OverrideForbidden("Only the ops leader may lift a block")
         if not change.reason:
             raise ReasonRequired("An override must give a reason")
         return
