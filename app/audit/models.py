@@ -49,6 +49,9 @@ class AuditEntry(Document):
             ),
             IndexModel([("action", ASCENDING), ("seq", DESCENDING)], name="by_action_seq"),
             IndexModel([("override", ASCENDING), ("seq", DESCENDING)], name="by_override_seq"),
+            # The governance console's overrides, newest first, chained yet or not.
+            IndexModel([("override", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)],
+                       name="by_override_at"),
         ]
 
 

@@ -14,6 +14,7 @@ from app.core.database import Session, transaction
 from app.core.errors import OverrideForbidden, ReasonRequired
 from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor, Role
+from app.core.queues import QueuePosition, Waiting
 from app.dealers import repository
 from app.dealers.exceptions import (
     DealerNotActive,
@@ -253,3 +254,12 @@ async def change_commission_tier(actor: Actor, dealer_id: str, change: Commissio
 
     await transaction(work)
     return await _managed(actor, dealer_id)
+
+
+async def awaiting_approval(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Dealers pending approval, oldest first (the admins' approval queue)."""
+    return await repository.awaiting_approval(actor, after, limit)
+
+
+async def count_awaiting_approval(actor: Actor) -> int:
+    return await repository.count_awaiting_approval(actor)

@@ -1,4 +1,5 @@
-"""Resolving a dispute: an ops admin's decision (the ops leader's before delivery) moves the money through the escrow once.
+"""Resolving a dispute: an ops admin's decision (the ops leader's before delivery) moves the
+money through the escrow once.
 
 Resolving is crash-safe. The gateway refund cannot share a database transaction, so the
 decision is fixed first (open → resolving, with its amounts and a refund id derived from the

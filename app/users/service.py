@@ -17,6 +17,7 @@ from app.core.permissions import (
     Permission,
     Role,
 )
+from app.core.queues import QueuePosition, Waiting
 from app.core.security import hash_password
 from app.core.validators import check_password_strength
 from app.realtime import events
@@ -333,3 +334,14 @@ async def list_users(
     """Accounts `actor` may see, newest first; `pending_approval` filters on awaiting either
     account approval or business verification."""
     return await repository.list_visible(actor, role, status, pending_approval, page)
+
+
+async def awaiting_business_review(
+    actor: Actor, after: QueuePosition | None, limit: int
+) -> list[Waiting]:
+    """B2B applicants awaiting business verification, oldest first (the approval queue)."""
+    return await repository.awaiting_business_review(actor, after, limit)
+
+
+async def count_awaiting_business_review(actor: Actor) -> int:
+    return await repository.count_awaiting_business_review(actor)

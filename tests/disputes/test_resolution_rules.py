@@ -20,7 +20,7 @@ async def test_release_to_dealer_above_the_threshold_waits_for_a_finance_approva
     purchase = await pay.delivered(b2c=ABOVE_THRESHOLD)
     payment_id, amount = purchase.payment["id"], purchase.payment["amount"]
     dispute = await disputes.opened(purchase)
-    ops = await disputes.ops()
+    ops = await disputes.lead()
 
     decided = await disputes.resolve(dispute["id"], "release_to_dealer",
                                      note="Delivery photo shows an intact screen")
