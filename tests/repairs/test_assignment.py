@@ -1,6 +1,7 @@
 """Assignment: admins with ops assign software jobs to software technicians only, reassign
-with a reason until the job starts (after acceptance: only the ops leader, as an override); an accept racing another accept, or a reassign, has
-exactly one winner; the offers route answers before the technicians' `{techId}` route."""
+with a reason until the job starts (after acceptance: only the ops leader, as an override);
+an accept racing another accept, or a reassign, has exactly one winner; the offers route
+answers before the technicians' `{techId}` route."""
 
 import asyncio
 from datetime import timedelta
