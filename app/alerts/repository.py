@@ -8,6 +8,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from app.alerts.models import Alert, AlertKind
 from app.core.database import Session
 from app.core.pagination import PageRequest, paginate
+from app.core.permissions import Actor, Permission
+from app.core.policy import sees_all
 
 
 def _collection() -> AsyncCollection:
@@ -54,3 +56,10 @@ async def acknowledge(
         session=session,
     )
     return result.modified_count == 1
+
+
+async def count_open(actor: Actor) -> int:
+    """Alerts not acknowledged yet, on the `by_state` index."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _collection().count_documents({"acknowledged_at": None})

@@ -91,3 +91,8 @@ async def acknowledge(actor: Actor, alert_id: str, note: str | None) -> Alert:
 def require_acknowledgement(acknowledged: bool) -> None:
     if not acknowledged:
         raise RuleViolation("Alerts can only be acknowledged (acknowledged: true)")
+
+
+async def count_open(actor: Actor) -> int:
+    """Alerts not acknowledged yet, for the governance dashboard."""
+    return await repository.count_open(actor)

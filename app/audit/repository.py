@@ -1,5 +1,6 @@
 """Every query on the audit trail: raw entries, the chain head, and reads for auditors."""
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
@@ -11,9 +12,9 @@ from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from app.core.database import Session
 from app.core.errors import BadRequest
 from app.core.ids import new_id
-from app.core.pagination import PageRequest, decode_cursor, encode_cursor
+from app.core.pagination import PageRequest, decode_cursor, encode_cursor, match, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import OwnerFields, visibility_filter
+from app.core.policy import OwnerFields, sees_all, visibility_filter
 
 HEAD_ID = "audit"
 
@@ -127,3 +128,23 @@ async def stored_checkpoints() -> list[dict[str, Any]]:
     return [{"chain": doc.get("chain"), "seq": doc.get("seq"), "hash": doc.get("hash"),
              "at": doc.get("at"), "keyId": doc.get("key_id"), "signature": doc.get("signature")}
             for doc in docs]
+
+
+# --- overrides -----------------------------------------------------------------------------
+
+
+async def page_overrides(
+    actor: Actor, since: datetime | None, until: datetime | None, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Entries marked as overrides within [since, until), newest first, as soon as they are
+    committed (chained or not), on the `by_override_at` index. Only OVERRIDES_READ sees any."""
+    if not sees_all(actor, Permission.OVERRIDES_READ):
+        return [], None
+    query = match({"override": True}, "at", since, until)
+    return await paginate(_entries(), query, page, sort_field="at", direction=DESCENDING)
+
+
+async def count_overrides_since(actor: Actor, since: datetime) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _entries().count_documents({"override": True, "at": {"$gte": since}})

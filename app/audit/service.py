@@ -100,3 +100,14 @@ def email_fingerprint(email: str) -> str:
            else hmac.new(settings().auth.jwt_secret.get_secret_value().encode(),
                          b"audit-email-fingerprint", hashlib.sha256).digest())
     return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+async def page_overrides(
+    actor: Actor, since: datetime | None, until: datetime | None, page: PageRequest
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Every use of an override right within [since, until), newest first."""
+    return await repository.page_overrides(actor, since, until, page)
+
+
+async def count_overrides_since(actor: Actor, since: datetime) -> int:
+    return await repository.count_overrides_since(actor, since)

@@ -44,6 +44,10 @@ class Forbidden(AppError):
     default_message = "You do not have permission to do this"
 
 
+class OverrideForbidden(Forbidden):
+    default_message = "Overrides belong to the ops leader (admin scope ops_lead)"
+
+
 class NotFound(AppError):
     status_code = 404
     default_message = "Not found"

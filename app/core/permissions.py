@@ -15,6 +15,7 @@ class Role(StrEnum):
 class AdminScope(StrEnum):
     FINANCE = "finance"
     OPS = "ops"
+    OPS_LEAD = "ops_lead"
     COMPLIANCE = "compliance"
     SUPERADMIN = "superadmin"
 
@@ -81,6 +82,12 @@ class Permission(StrEnum):
     RATINGS_WRITE = "ratings:write"
     RATINGS_MODERATE = "ratings:moderate"
     CHAT_MODERATE = "chat:moderate"
+    # Overrides: acting outside the normal flow, each use audited as an override with a reason.
+    BLOCKS_LIFT = "accounts:lift-block"
+    DISPUTES_OVERRIDE = "disputes:override"
+    REPAIRS_OVERRIDE = "repairs:override"
+    OVERRIDES_READ = "overrides:read"
+    GOVERNANCE_READ = "governance:read"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -119,6 +126,7 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DISPUTES_READ_ALL,
             Permission.TECHNICIANS_SEARCH,
             Permission.REPAIRS_READ_ALL,
+            Permission.GOVERNANCE_READ,
         }
     ),
     Role.SYSTEM: frozenset(),
@@ -134,8 +142,6 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.TECHNICIANS_MANAGE,
             Permission.PRICING_RULES_MANAGE,
             Permission.PRODUCTS_MODERATE,
-            Permission.ORDERS_OVERRIDE,
-            Permission.ESCROW_OVERRIDE,
             Permission.ALERTS_MANAGE,
             Permission.DISPUTES_MANAGE,
             Permission.REPAIRS_ASSIGN,
@@ -146,6 +152,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
     AdminScope.COMPLIANCE: frozenset(
         {
             Permission.AUDIT_READ,
+            Permission.OVERRIDES_READ,
             Permission.REPAIRS_REVEAL_IMEI,
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
@@ -169,6 +176,14 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
         }
     ),
 }
+# The ops leader does what ops does, and alone holds the override rights.
+OVERRIDE_PERMISSIONS = frozenset(
+    {Permission.ORDERS_OVERRIDE, Permission.ESCROW_OVERRIDE, Permission.DISPUTES_OVERRIDE,
+     Permission.REPAIRS_OVERRIDE, Permission.BLOCKS_LIFT}
+)
+_SCOPE_PERMISSIONS[AdminScope.OPS_LEAD] = _SCOPE_PERMISSIONS[AdminScope.OPS].union(
+    OVERRIDE_PERMISSIONS, {Permission.OVERRIDES_READ}
+)
 # A superadmin holds every admin permission, plus creating admins; never a customer's,
 # dealer's or technician's own permissions.
 _SCOPE_PERMISSIONS[AdminScope.SUPERADMIN] = frozenset(

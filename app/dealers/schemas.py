@@ -47,7 +47,7 @@ class DealerStatusIn(APIModel):
     reason: Reason | None = None
     override: bool = Field(
         default=False,
-        description="ops override: reinstating a blocked dealer; needs a reason, audited as such",
+        description="ops_lead override: reinstating a blocked dealer; needs a reason, audited as such",
     )
 
 

@@ -11,9 +11,10 @@ from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired
+from app.core.errors import OverrideForbidden, ReasonRequired
 from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, AccountStatus, Actor, Role
+from app.core.queues import QueuePosition, Waiting
 from app.dealers import repository
 from app.dealers.exceptions import (
     DealerNotActive,
@@ -232,11 +233,11 @@ def _check_override(actor: Actor, dealer: Dealer, move: Move, change: DealerStat
     # The one override in the table: reinstating a blocked dealer.
     if not change.override:
         raise IllegalDealerTransition(
-            "A blocked dealer can only be reinstated as an ops override",
+            "A blocked dealer can only be reinstated as an ops_lead override",
             {"from": dealer.status, "override": "required"},
         )
-    if move.override_by is not None and not actor.has_scope(move.override_by):
-        raise IllegalDealerTransition("Only ops admins may override a block")
+    if move.override_by is not None and not actor.can(move.override_by):
+        raise OverrideForbidden("Only the ops leader may lift a dealer's block")
     if not change.reason:
         raise ReasonRequired("An override must give a reason")
 
@@ -260,3 +261,12 @@ async def change_commission_tier(actor: Actor, dealer_id: str, change: Commissio
 
     await transaction(work)
     return await _managed(actor, dealer_id)
+
+
+async def awaiting_approval(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Dealers pending approval, oldest first (the admins' approval queue)."""
+    return await repository.awaiting_approval(actor, after, limit)
+
+
+async def count_awaiting_approval(actor: Actor) -> int:
+    return await repository.count_awaiting_approval(actor)

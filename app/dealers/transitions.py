@@ -6,12 +6,12 @@ Every move needs `dealers:manage` (the route checks it); the table adds the rest
     approved                     ─suspend→    suspended  with a reason
     pending, approved, suspended ─block→      blocked    with a reason
     suspended                    ─reinstate→  approved   with a reason
-    blocked                      ─reinstate→  approved   an override: ops admins only, with a reason
+    blocked                      ─reinstate→  approved   an override: the ops leader only, with a reason
 """
 
 from dataclasses import dataclass
 
-from app.core.permissions import AdminScope
+from app.core.permissions import Permission
 from app.dealers.models import DealerStatus
 from app.dealers.schemas import DealerAction
 
@@ -22,9 +22,9 @@ S, A = DealerStatus, DealerAction
 class Move:
     target: DealerStatus
     reason_required: bool = True
-    # Set on an override: a move the rules otherwise refuse, which only this admin scope
-    # may make (asked for with `override: true`, always with a reason).
-    override_by: AdminScope | None = None
+    # Set on an override: a move the rules otherwise refuse, which only the holders of this
+    # permission may make (asked for with `override: true`, always with a reason).
+    override_by: Permission | None = None
 
 
 TRANSITIONS: dict[tuple[DealerStatus, DealerAction], Move] = {
@@ -34,7 +34,7 @@ TRANSITIONS: dict[tuple[DealerStatus, DealerAction], Move] = {
     (S.APPROVED, A.BLOCK): Move(S.BLOCKED),
     (S.SUSPENDED, A.BLOCK): Move(S.BLOCKED),
     (S.SUSPENDED, A.REINSTATE): Move(S.APPROVED),
-    (S.BLOCKED, A.REINSTATE): Move(S.APPROVED, override_by=AdminScope.OPS),
+    (S.BLOCKED, A.REINSTATE): Move(S.APPROVED, override_by=Permission.BLOCKS_LIFT),
 }
 
 

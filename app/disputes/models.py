@@ -74,7 +74,7 @@ class ResolutionRecord(BaseModel):
     held_at_decision: int
     refund_amount: int  # what the buyer gets back
     release_amount: int  # what goes to the dealer (before commission)
-    # Decided before delivery: an ops override (the release is early, the order is closed).
+    # Decided before delivery: an ops_lead override (the release is early, the order is closed).
     override: bool = False
     # The escrow was released before the dispute: settled by a refund after release only.
     after_release: bool = False

@@ -8,7 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from app.core.database import Session
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import OwnerFields, Owners, may_see, visibility_filter
+from app.core.policy import OwnerFields, Owners, may_see, sees_all, visibility_filter
 from app.disputes.models import Dispute, DisputeNote, DisputeStatus
 
 PARTIES = OwnerFields(buyer="buyer_id", dealer="dealer_id", technician="technician_id")
@@ -136,3 +136,11 @@ async def complete(session: Session, dispute_id: str, outcome: dict[str, Any],
         session=session,
     )
     return result.modified_count == 1
+
+
+async def count_open(actor: Actor) -> int:
+    """Disputes not resolved yet (open, or resolving), on the `status` index."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    unresolved = [DisputeStatus.OPEN.value, DisputeStatus.RESOLVING.value]
+    return await _collection().count_documents({"status": {"$in": unresolved}})

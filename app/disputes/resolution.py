@@ -1,4 +1,5 @@
-"""Resolving a dispute: an ops admin's decision moves the money through the escrow once.
+"""Resolving a dispute: an ops admin's decision (the ops leader's before delivery) moves the
+money through the escrow once.
 
 Resolving is crash-safe. The gateway refund cannot share a database transaction, so the
 decision is fixed first (open → resolving, with its amounts and a refund id derived from the
@@ -11,8 +12,8 @@ attempt stopped; every step looks at what is already done before doing it.
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import IllegalTransition
-from app.core.permissions import Actor
+from app.core.errors import IllegalTransition, OverrideForbidden
+from app.core.permissions import Actor, Permission
 from app.disputes import repository
 from app.disputes.exceptions import DisputeAmountInvalid, IllegalDisputeTransition
 from app.disputes.models import (
@@ -112,6 +113,10 @@ async def _decide(actor: Actor, dispute: Dispute, data: DisputeAdminUpdate) -> D
         held = payments_service.held_amount(payment)
         refund, release = _amounts(data, held)
     subject_status, delivered = await _subject_state(dispute)
+    if not after_release and not delivered and not actor.can(Permission.DISPUTES_OVERRIDE):
+        raise OverrideForbidden("Only the ops leader may resolve a dispute before delivery",
+                                {("repairStatus" if dispute.repair_id else "orderStatus"):
+                                 subject_status})
     record = ResolutionRecord(
         resolution=data.resolution, note=data.note, decided_by=actor.id, decided_at=clock.utcnow(),
         requested_buyer_amount=data.buyer_amount, held_at_decision=held,

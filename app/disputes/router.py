@@ -101,8 +101,8 @@ async def update_dispute(
 ) -> Any:
     """Add an admin note `{note}`, or resolve `{resolution, buyerAmount?, note}` (ops; needs
     an Idempotency-Key): refund_buyer, release_to_dealer or split. Decided before delivery
-    it is an override that closes the order; on an escrow released already, the buyer's part
-    is a refund after release."""
+    it is an override (the ops leader's, 403 for others) that closes the order; on an escrow
+    released already, the buyer's part is a refund after release."""
     if not body.resolves:
         assert body.note is not None
 

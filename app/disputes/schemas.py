@@ -95,7 +95,7 @@ class ResolutionRead(APIModel):
     decided_by: ShownActor = Field(description="The deciding admin's id, for admins only")
     decided_at: datetime
     held_at_decision: Paise
-    override: bool = Field(default=False, description="Decided before delivery: an ops "
+    override: bool = Field(default=False, description="Decided before delivery: an ops_lead "
                                                       "override that closes the order")
     after_release: bool = Field(default=False, description="The escrow was released before "
                                                            "the dispute: settled by a refund "

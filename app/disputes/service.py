@@ -183,3 +183,8 @@ async def list_all(
 ) -> tuple[list[DisputeView], str | None]:
     disputes, next_cursor = await repository.page_visible(actor, filters.query(), page)
     return [_view(actor, d) for d in disputes], next_cursor
+
+
+async def count_open(actor: Actor) -> int:
+    """Disputes not resolved yet, for the governance dashboard."""
+    return await repository.count_open(actor)

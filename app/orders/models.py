@@ -32,7 +32,7 @@ class OrderAction(StrEnum):
     COMPLETE = "complete"
     CANCEL = "cancel"
     EXPIRE = "expire"
-    # A dispute resolved before delivery closes the order (an ops override, never a PATCH).
+    # A dispute resolved before delivery closes the order (an ops_lead override, never a PATCH).
     RESOLVE = "resolve"
 
 

@@ -78,7 +78,7 @@ async def validate_order(order_id: OrderId, actor: CurrentActor) -> Envelope[Ord
 async def change_status(
     order_id: OrderId, body: OrderStatusIn, actor: CurrentActor
 ) -> Envelope[OrderRead]:
-    """pack / ship (dealer), deliver (buyer, or ops override), cancel before shipping."""
+    """pack / ship (dealer), deliver (buyer, or ops_lead override), cancel before shipping."""
     view = await lifecycle.change_status(actor, order_id, body)
     return ok(OrderRead.of(view.order, view.allowed_actions, actor), f"Order is now {view.order.status}")
 

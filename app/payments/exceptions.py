@@ -38,7 +38,7 @@ class RefundTooLarge(RuleViolation):
 
 
 class EscrowPermissionDenied(Forbidden):
-    default_message = "Releasing escrow needs the finance scope (or an ops override)"
+    default_message = "Releasing escrow needs the finance scope (or an ops_lead override)"
 
 
 class GatewayRefused(AppError):

@@ -60,7 +60,7 @@ async def release(
 ) -> ReleaseOutcome:
     """Pay the dealer's share into its payable balance and the platform its commission.
 
-    Needs the order delivered (an ops override may release earlier, with a reason), and
+    Needs the order delivered (an ops_lead override may release earlier, with a reason), and
     above the approval threshold a second finance admin's approval; the auto-release job
     (the system) is never that second approver. A dispute's resolution (`dispute_id`)
     releases a disputed escrow as the resolving admin decided: before delivery that is an
@@ -101,7 +101,7 @@ async def release(
         reason = approval.reason
     elif await _needs_second_approval(actor, payment, dispute_id, reason):
         return ReleaseOutcome(await repository.get_existing(payment_id), executed=False)
-    # A dispute decided before delivery releases early: an ops override, recorded as such.
+    # A dispute decided before delivery releases early: an ops_lead override, recorded as such.
     override = override or (for_dispute and not fulfilment.delivered)
     await transaction(lambda session: _execute_release(
         session, actor, payment, action, fulfilment.delivered, override, reason))
@@ -118,7 +118,7 @@ def _check_release_permission(
         return
     if override:
         if not actor.can(Permission.ESCROW_OVERRIDE):
-            raise EscrowPermissionDenied("Only ops admins may release early as an override")
+            raise EscrowPermissionDenied("Only the ops leader may release early as an override")
         if not reason:
             raise ReasonRequired("An override must give a reason")
     elif actor is not SYSTEM_ACTOR and not actor.can(Permission.ESCROW_RELEASE):

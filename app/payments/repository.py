@@ -16,7 +16,7 @@ from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import OwnerFields, Owners, may_see, visibility_filter
+from app.core.policy import OwnerFields, Owners, may_see, sees_all, visibility_filter
 from app.payments.exceptions import PaymentNotFound
 from app.payments.models import (
     EscrowStatus,
@@ -325,3 +325,26 @@ async def record_event(event_id: str, event: str, outcome: str) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+async def escrow_held(actor: Actor) -> tuple[int, int]:
+    """(payments whose escrow holds money, the paise held), one aggregation on the escrow
+    index."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0, 0
+    held = {"$subtract": ["$amount_captured",
+                          {"$add": ["$refunded_from_escrow", "$amount_released"]}]}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"escrow_status": {"$in": [status.value for status in HOLDING]}}},
+        {"$group": {"_id": None, "count": {"$sum": 1}, "amount": {"$sum": held}}},
+    ]
+    rows = await (await _payments().aggregate(pipeline)).to_list()
+    return (rows[0]["count"], rows[0]["amount"]) if rows else (0, 0)
+
+
+async def count_created_before(actor: Actor, before: datetime) -> int:
+    """Payments still `created` (never captured nor failed) since before `before`."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _payments().count_documents(
+        {"status": PaymentStatus.CREATED.value, "created_at": {"$lte": before}})

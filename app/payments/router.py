@@ -112,7 +112,7 @@ async def release_payment(
     key: IdemKey,
     body: Annotated[ReleaseIn | None, Body()] = None,
 ) -> Any:
-    """Release held escrow to the dealer (finance); ops may override before delivery."""
+    """Release held escrow to the dealer (finance); the ops leader may override before delivery."""
     body = body or ReleaseIn()
 
     async def work() -> tuple[int, Envelope[PaymentRead]]:

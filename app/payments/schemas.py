@@ -112,7 +112,7 @@ class PaymentCheckout(PaymentRead):
 
 class ReleaseIn(APIModel):
     override: bool = Field(
-        default=False, description="ops: release before delivery; needs a reason"
+        default=False, description="ops_lead: release before delivery; needs a reason"
     )
     reason: Reason | None = None
 

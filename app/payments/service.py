@@ -4,7 +4,7 @@ Other domains (and the router) reach payments only through this module, which al
 the escrow use cases: release, holds and dispute freezes, refunds."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -390,3 +390,15 @@ async def captured_payees() -> dict[str, str]:
 async def refund_in_flight_expectations() -> dict[str, int]:
     """Payment id → what its refunds in flight should hold (its pending refunds)."""
     return await repository.in_flight_refund_amounts()
+
+
+async def escrow_held(actor: Actor) -> tuple[int, int]:
+    """(payments whose escrow holds money, paise held), for the governance dashboard."""
+    return await repository.escrow_held(actor)
+
+
+async def count_stuck(actor: Actor) -> int:
+    """Payments `created` longer than PAYMENT_STUCK_AFTER_MINUTES (the SLA job alerts on
+    each), for the governance dashboard."""
+    stuck_after = timedelta(minutes=settings().escrow.payment_stuck_after_minutes)
+    return await repository.count_created_before(actor, clock.utcnow() - stuck_after)

@@ -14,7 +14,8 @@ from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import OwnerFields, Owners, may_see, visibility_filter
+from app.core.policy import OwnerFields, Owners, may_see, sees_all, visibility_filter
+from app.core.queues import QueuePosition, Waiting, oldest_waiting
 from app.payouts.models import (
     AccountStatusChange,
     Payout,
@@ -204,3 +205,22 @@ async def page_visible_accounts(
 ) -> tuple[list[PayoutAccount], str | None]:
     return await _page_visible(PayoutAccount, actor, Permission.PAYOUT_ACCOUNTS_VERIFY, query,
                                page)
+
+
+_AWAITING_VERIFICATION = {"status": PayoutAccountStatus.PENDING_VERIFICATION.value}
+
+
+async def accounts_awaiting_verification(
+    actor: Actor, after: QueuePosition | None, limit: int
+) -> list[Waiting]:
+    """Payout accounts awaiting a finance admin's verification, oldest registration first
+    (the accounts' `by_status` index)."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return []
+    return await oldest_waiting(_accounts(), _AWAITING_VERIFICATION, "created_at", after, limit)
+
+
+async def count_accounts_awaiting_verification(actor: Actor) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _accounts().count_documents(_AWAITING_VERIFICATION)

@@ -18,6 +18,7 @@ from app.core.database import Session, transaction
 from app.core.idempotency import KeyReused, RequestInProgress, run_once
 from app.core.ids import new_id
 from app.core.permissions import Actor
+from app.core.queues import QueuePosition, Waiting
 from app.core.schemas import Envelope, ok
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
@@ -186,3 +187,14 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
     retried = await transaction(work)
     settled = await process_payout(retried.id)
     return PayoutResult(read(settled), _message(settled))
+
+
+async def accounts_awaiting_verification(
+    actor: Actor, after: QueuePosition | None, limit: int
+) -> list[Waiting]:
+    """Payout accounts awaiting verification, oldest first (the approval queue)."""
+    return await repository.accounts_awaiting_verification(actor, after, limit)
+
+
+async def count_accounts_awaiting_verification(actor: Actor) -> int:
+    return await repository.count_accounts_awaiting_verification(actor)

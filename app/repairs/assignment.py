@@ -1,5 +1,6 @@
 """Assignment: the offered technician accepts or declines; admins with repairs:assign assign
-or reassign a job to a technician (an offer made the same way matching makes one); offers
+or reassign a job to a technician (taking it from one who accepted it: the ops leader's
+override) (an offer made the same way matching makes one); offers
 expire. An accept racing the expiry, a decline or a reassign: each is a conditional update
 on the job's status and version (and on the offer's technician and expiry), so one wins."""
 
@@ -7,8 +8,8 @@ from pymongo.errors import DuplicateKeyError
 
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired
-from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.errors import OverrideForbidden, ReasonRequired
+from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
 from app.notifications import service as notifications
 from app.repairs import matching
 from app.repairs import repository as repo
@@ -136,12 +137,15 @@ async def _choice_for(repair: Repair, technician_id: str | None) -> matching.Cho
 async def assign(actor: Actor, repair: Repair, action: RepairAction, party: Party,
                  data: AssignmentIn) -> Repair:
     """assign / reassign: offer the job to the technician an admin names."""
+    # Taking a job from a technician who accepted it is an override of the normal flow.
+    override = action is A.REASSIGN and repair.status is not RepairStatus.OFFERED
+    if override and not actor.can(Permission.REPAIRS_OVERRIDE):
+        raise OverrideForbidden("Only the ops leader may reassign a job its technician accepted",
+                                {"status": repair.status.value})
     if action is A.REASSIGN and not data.reason:
         raise ReasonRequired("A reason is required to reassign a repair")
     choice = await _choice_for(repair, data.technician_id)
     previous = repair.offer.technician_id if repair.offer else None
-    # Taking a job from a technician who accepted it is an override of the normal flow.
-    override = action is A.REASSIGN and repair.status is not RepairStatus.OFFERED
 
     async def work(session: Session) -> tuple[Repair, object] | None:
         result = await matching.offer_step(session, actor, repair, choice, action=action,

@@ -10,8 +10,8 @@ from typing import Any
 from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired
-from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.errors import OverrideForbidden, ReasonRequired
+from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
 from app.repairs import matching
 from app.repairs import repository as repo
 from app.repairs.exceptions import RepairRuleViolation
@@ -25,8 +25,12 @@ from app.technicians import service as technicians_service
 A = RepairAction
 
 
-def _step(repair: Repair, action: RepairAction, move: Move, party: Party,
+def _step(actor: Actor, repair: Repair, action: RepairAction, move: Move, party: Party,
           data: RepairStatusIn) -> Step:
+    # An admin moving someone else's job is an override of the normal flow.
+    if party is Party.ADMIN and not actor.can(Permission.REPAIRS_OVERRIDE):
+        raise OverrideForbidden(f"Only the ops leader may {action.value} a repair as an admin",
+                                {"status": repair.status.value})
     if move.needs_reason(party) and not data.reason:
         raise ReasonRequired(f"A reason is required for a {party.value} to {action.value}")
     if action is A.COMPLETE and not data.resolution_notes:
@@ -59,7 +63,7 @@ async def change_status(actor: Actor, repair_id: str, data: RepairStatusIn) -> R
     repair = await visible_repair(actor, repair_id)
     action = RepairAction(data.action.value)
     move, party = authorise(repair, action, parties(actor, repair))
-    step = _step(repair, action, move, party, data)
+    step = _step(actor, repair, action, move, party, data)
     if move.targets[party] == POOL:
         moved = await give_back(actor, repair, step)
     else:

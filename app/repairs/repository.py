@@ -17,7 +17,7 @@ from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import Actor, Permission, Role
-from app.core.policy import NOTHING, OwnerFields, Owners, may_see, visibility_filter
+from app.core.policy import NOTHING, OwnerFields, Owners, may_see, sees_all, visibility_filter
 from app.repairs.models import (
     ACTIVE_STATUSES,
     IssueType,
@@ -296,3 +296,12 @@ async def link_order(
         session=session,
     )
     return result.matched_count == 1
+
+
+async def count_unassigned(actor: Actor) -> int:
+    """Jobs waiting for a technician (unassigned hardware, software awaiting assignment), on
+    the `status` index."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    waiting = [RepairStatus.UNASSIGNED.value, RepairStatus.AWAITING_ASSIGNMENT.value]
+    return await _repairs().count_documents({"status": {"$in": waiting}})

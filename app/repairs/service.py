@@ -118,3 +118,8 @@ async def changed_meanwhile(repair_id: str) -> IllegalRepairTransition:
     return IllegalRepairTransition(
         "The repair changed meanwhile (or the offer expired); reload it and retry",
         {"status": fresh.status.value if fresh else None})
+
+
+async def count_unassigned(actor: Actor) -> int:
+    """Jobs waiting for a technician, for the governance dashboard."""
+    return await repo.count_unassigned(actor)

@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.audit import service as audit
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired, RuleViolation
+from app.core.errors import OverrideForbidden, ReasonRequired, RuleViolation
 from app.core.permissions import AccountStatus, Actor, Permission
 from app.platform_rules import service as platform_rules_service
 from app.technicians import repository
@@ -144,8 +144,11 @@ async def change_status(
             f"Cannot {change.action.value} a technician that is {technician.status.value}",
             {"from": technician.status, "allowedActions": allowed_actions(technician.status)},
         )
+    if move.override_by is not None and not actor.can(move.override_by):
+        raise OverrideForbidden("Only the ops leader may lift a technician's block")
     if move.reason_required and not change.reason:
         raise ReasonRequired(f"A reason is required to {change.action.value} a technician")
+    override = move.override_by is not None
     entry = StatusChange(from_status=technician.status, to_status=move.target,
                          action=change.action.value, reason=change.reason, by=actor.id)
     account_status = ACCOUNT_FOLLOWS.get(change.action)
@@ -165,9 +168,7 @@ async def change_status(
             await users_service.follow_profile_status(
                 session, actor, technician.user_id, account_status,
                 change.reason or f"technician {change.action.value}",
-                # Lifting the account's block is an override of the account table; the
-                # technician table allows it (ops or compliance, with a reason).
-                override=technician.status is TechnicianStatus.BLOCKED,
+                override=override,
                 profile="technician profile",
             )
         await audit.record(
@@ -175,7 +176,7 @@ async def change_status(
             subject_type="technician", subject_id=technician.id,
             changes={"status": {"from": technician.status, "to": move.target},
                      "available": {"from": technician.available, "to": False}},
-            reason=change.reason,
+            reason=change.reason, override=override,
         )
 
     if within is not None:

@@ -19,6 +19,7 @@ from app.core.database import Session
 from app.core.pagination import DESCENDING, PageRequest, paginate
 from app.core.permissions import Actor, Permission
 from app.core.policy import Owners, may_see, sees_all
+from app.core.queues import QueuePosition, Waiting, oldest_waiting
 from app.technicians.models import (
     PLATFORM_STATS_ID,
     LocationRecord,
@@ -324,3 +325,19 @@ async def set_commission_tier(session: Session, technician_id: str, tier: str) -
         {"$set": {"commission_tier": tier, "updated_at": clock.utcnow()}, "$inc": {"version": 1}},
         session=session,
     )
+
+
+async def awaiting_approval(
+    actor: Actor, after: QueuePosition | None, limit: int
+) -> list[Waiting]:
+    """Technicians pending approval, oldest submission first (the `by_status` index)."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return []
+    return await oldest_waiting(_collection(), {"status": TechnicianStatus.PENDING.value},
+                                "created_at", after, limit)
+
+
+async def count_awaiting_approval(actor: Actor) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _collection().count_documents({"status": TechnicianStatus.PENDING.value})

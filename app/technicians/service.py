@@ -13,6 +13,7 @@ from app.core.config import settings
 from app.core.database import Session
 from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.queues import QueuePosition, Waiting
 from app.technicians import repository
 from app.technicians.exceptions import TechnicianNotFound
 from app.technicians.geodesy import coarse_cell_of
@@ -187,3 +188,12 @@ async def count_completed_job(session: Session, technician_id: str) -> None:
     """A repair of the technician was completed: its public `jobsCompleted` goes up by one,
     in the caller's transaction."""
     await repository.count_completed_job(session, technician_id)
+
+
+async def awaiting_approval(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Technicians pending approval, oldest first (the admins' approval queue)."""
+    return await repository.awaiting_approval(actor, after, limit)
+
+
+async def count_awaiting_approval(actor: Actor) -> int:
+    return await repository.count_awaiting_approval(actor)

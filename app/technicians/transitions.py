@@ -1,6 +1,7 @@
 """The technician state machine: one table of (state, action) → new state.
 
-Every move needs `technicians:manage` (admins with ops or compliance; the route checks it):
+Every move needs `technicians:manage` (admins with ops or compliance; the route checks it);
+lifting a block is an override, which only the ops leader makes (`accounts:lift-block`):
 
     pending    ─approve→    approved   no reason needed; activates the account
     pending    ─reject→     rejected   with a reason
@@ -8,12 +9,13 @@ Every move needs `technicians:manage` (admins with ops or compliance; the route 
     approved   ─block→      blocked    with a reason; the account is blocked too
     suspended  ─reinstate→  approved   with a reason; the account is active again
     suspended  ─block→      blocked    with a reason
-    blocked    ─reinstate→  approved   with a reason; lifts the account's block too
+    blocked    ─reinstate→  approved   an override with a reason; lifts the account's block too
 Anything else is 409. Suspending or blocking makes the technician unavailable at once.
 """
 
 from dataclasses import dataclass
 
+from app.core.permissions import Permission
 from app.technicians.models import TechnicianStatus
 from app.technicians.schemas import TechnicianAction
 
@@ -24,6 +26,8 @@ S, A = TechnicianStatus, TechnicianAction
 class Move:
     target: TechnicianStatus
     reason_required: bool = True
+    # Set on an override: only the holders of this permission make the move, audited as such.
+    override_by: Permission | None = None
 
 
 TRANSITIONS: dict[tuple[TechnicianStatus, TechnicianAction], Move] = {
@@ -33,7 +37,7 @@ TRANSITIONS: dict[tuple[TechnicianStatus, TechnicianAction], Move] = {
     (S.APPROVED, A.BLOCK): Move(S.BLOCKED),
     (S.SUSPENDED, A.REINSTATE): Move(S.APPROVED),
     (S.SUSPENDED, A.BLOCK): Move(S.BLOCKED),
-    (S.BLOCKED, A.REINSTATE): Move(S.APPROVED),
+    (S.BLOCKED, A.REINSTATE): Move(S.APPROVED, override_by=Permission.BLOCKS_LIFT),
 }
 
 

@@ -63,4 +63,7 @@ class User(Document):
                 name="by_role_status",
             ),
             IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="newest"),
+            # The admins' queue of B2B applicants awaiting verification, oldest first.
+            IndexModel([("business.verification", ASCENDING), ("created_at", ASCENDING),
+                        ("_id", ASCENDING)], name="by_business_verification"),
         ]

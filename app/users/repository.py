@@ -10,7 +10,8 @@ from pymongo.errors import DuplicateKeyError
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import AccountStatus, Actor, Permission, Role
-from app.core.policy import OwnerFields, Owners, may_see, visibility_filter
+from app.core.policy import OwnerFields, Owners, may_see, sees_all, visibility_filter
+from app.core.queues import QueuePosition, Waiting, oldest_waiting
 from app.users.exceptions import EmailTaken
 from app.users.models import BusinessVerification, BuyerType, User
 
@@ -167,3 +168,22 @@ async def set_password(
         session, user_id, {"password_hash": old_hash},
         {"password_hash": new_hash, "updated_at": now},
     )
+
+
+_AWAITING_BUSINESS_REVIEW = {"business.verification": BusinessVerification.PENDING.value}
+
+
+async def awaiting_business_review(
+    actor: Actor, after: QueuePosition | None, limit: int
+) -> list[Waiting]:
+    """B2B applicants whose business waits for verification, oldest signup first (the
+    `by_business_verification` index): the business is given at signup."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return []
+    return await oldest_waiting(_users(), _AWAITING_BUSINESS_REVIEW, "created_at", after, limit)
+
+
+async def count_awaiting_business_review(actor: Actor) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return int(await _users().count_documents(_AWAITING_BUSINESS_REVIEW))

@@ -36,7 +36,7 @@ class AdminCreateIn(APIModel):
     email: EmailStr
     password: NewPassword
     name: str = Field(min_length=1, max_length=120)
-    scopes: list[AdminScope] = Field(min_length=1, max_length=4)
+    scopes: list[AdminScope] = Field(min_length=1, max_length=len(AdminScope))
 
     _email = field_validator("email")(_lower_email)
 
@@ -69,7 +69,7 @@ class StatusChangeIn(APIModel):
     reason: Reason | None = None
     override: bool = Field(
         default=False,
-        description="ops override of a rule that would refuse (e.g. reinstating a blocked "
+        description="ops_lead override of a rule that would refuse (e.g. reinstating a blocked "
         "account); needs a reason and is recorded as an override",
     )
 

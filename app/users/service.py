@@ -6,7 +6,7 @@ from typing import Any
 from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
-from app.core.errors import ReasonRequired, RuleViolation
+from app.core.errors import OverrideForbidden, ReasonRequired, RuleViolation
 from app.core.pagination import PageRequest
 from app.core.permissions import (
     REFUSED_ACCOUNT_STATUSES,
@@ -14,8 +14,10 @@ from app.core.permissions import (
     AccountStatus,
     Actor,
     AdminScope,
+    Permission,
     Role,
 )
+from app.core.queues import QueuePosition, Waiting
 from app.core.security import hash_password
 from app.core.validators import check_password_strength
 from app.realtime import events
@@ -203,8 +205,8 @@ def _check_status_change(
                 "A blocked account can only be reinstated as an override",
                 {"from": target.status, "allowed": [], "override": "required"},
             )
-        if not (actor.has_scope(AdminScope.OPS)):
-            raise AdminOnlyBySuperadmin("Only ops admins may override a block")
+        if not actor.can(Permission.BLOCKS_LIFT):
+            raise OverrideForbidden("Only the ops leader may lift a block")
         if not change.reason:
             raise ReasonRequired("An override must give a reason")
         return
@@ -332,3 +334,14 @@ async def list_users(
     """Accounts `actor` may see, newest first; `pending_approval` filters on awaiting either
     account approval or business verification."""
     return await repository.list_visible(actor, role, status, pending_approval, page)
+
+
+async def awaiting_business_review(
+    actor: Actor, after: QueuePosition | None, limit: int
+) -> list[Waiting]:
+    """B2B applicants awaiting business verification, oldest first (the approval queue)."""
+    return await repository.awaiting_business_review(actor, after, limit)
+
+
+async def count_awaiting_business_review(actor: Actor) -> int:
+    return await repository.count_awaiting_business_review(actor)

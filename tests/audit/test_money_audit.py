@@ -119,7 +119,7 @@ async def test_a_disputes_next_refund_attempt_is_audited(
     second_refund_id = now["resolution"]["refund_id"]
     assert second_refund_id != first_refund_id
     [entry] = await disputes.audited("dispute.refund_retried", dispute["id"])
-    assert entry["actorId"] == (await disputes.ops()).id
+    assert entry["actorId"] == (await disputes.lead()).id
     assert entry["changes"] == {"refundAttempt": {"from": 1, "to": 2},
                                 "refundId": {"from": first_refund_id, "to": second_refund_id}}
     assert entry["metadata"] == {"paymentId": payment_id, "amount": amount}

@@ -33,7 +33,7 @@ async def test_buyer_and_dealer_see_an_admin_override_on_an_order_without_its_id
     buyer = await api.customer()
     order = await placed(api, buyer, ((await part(api, seller))["id"], 1))
     await pay(order["id"])
-    ops = await api.admin("ops")
+    ops = await api.admin("ops_lead")
     cancelled = await move(api, ops, order["id"], "cancel", reason="Listing was fraudulent")
     assert cancelled.status_code == 200, cancelled.text
 

@@ -65,20 +65,25 @@ async def test_illegal_dealer_transition_is_409_and_changes_nothing(api, client)
     assert after["data"] == before["data"]
 
 
-async def test_blocked_dealer_reinstated_only_as_ops_override(api, client):
+async def test_blocked_dealer_reinstated_only_as_ops_lead_override(api, client, mongo_db):
     _, dealer = await approved_dealer(api)
     ops = await api.admin("ops")
+    lead = await api.admin("ops_lead")
     compliance = await api.admin("compliance")
     assert (await _status(api, ops, dealer["id"], action="block", reason="Fraud")).status_code == 200
 
-    plain = await _status(api, ops, dealer["id"], action="reinstate", reason="Appeal won")
+    plain = await _status(api, lead, dealer["id"], action="reinstate", reason="Appeal won")
     assert plain.status_code == 409
-    not_ops = await _status(
-        api, compliance, dealer["id"], action="reinstate", reason="Appeal won", override=True
-    )
-    assert not_ops.status_code == 409
+    for not_lead in (compliance, ops):
+        refused = await _status(
+            api, not_lead, dealer["id"], action="reinstate", reason="Appeal won", override=True
+        )
+        assert refused.status_code == 403 and refused.json()["success"] is False
+    no_reason = await _status(api, lead, dealer["id"], action="reinstate", override=True)
+    assert no_reason.status_code == 422 and no_reason.json()["success"] is False
+    assert (await mongo_db.dealers.find_one({"_id": dealer["id"]}))["status"] == "blocked"
     override = await _status(
-        api, ops, dealer["id"], action="reinstate", reason="Appeal won", override=True
+        api, lead, dealer["id"], action="reinstate", reason="Appeal won", override=True
     )
     assert override.status_code == 200
     assert override.json()["data"]["status"] == "approved"

@@ -130,7 +130,8 @@ async def test_blocked_dealer_product_edit_is_refused_and_changes_nothing(api: A
     product = await part(api, seller, b2c=60_000, stock=5)
     ops = await api.admin("ops")
     await _dealer_action(api, ops, seller, "block")
-    lifted = await api.set_status(ops, seller.account.id, "active", "account kept for records",
+    lead = await api.admin("ops_lead")
+    lifted = await api.set_status(lead, seller.account.id, "active", "account kept for records",
                                   override=True)
     assert lifted.status_code == 200, lifted.text
     await api.login(seller.account)

@@ -13,13 +13,13 @@ DETAILS = "The phone screen arrived cracked across the top corner."
 class Disputes:
     def __init__(self, pay: Payments) -> None:
         self.pay, self.api, self.client = pay, pay.api, pay.client
-        self._ops: Account | None = None
+        self._lead: Account | None = None
         self._auditor: Account | None = None
 
-    async def ops(self) -> Account:
-        if self._ops is None:
-            self._ops = await self.api.admin("ops")
-        return self._ops
+    async def lead(self) -> Account:
+        if self._lead is None:
+            self._lead = await self.api.admin("ops_lead")
+        return self._lead
 
     async def auditor(self) -> Account:
         if self._auditor is None:
@@ -47,7 +47,7 @@ class Disputes:
 
     async def patch(self, dispute_id: str, body: dict[str, Any], admin: Account | None = None,
                     **headers: str) -> httpx.Response:
-        admin = admin or await self.ops()
+        admin = admin or await self.lead()
         return await self.client.patch(f"/api/admin/disputes/{dispute_id}", json=body,
                                        headers={**admin.headers, **headers})
 

@@ -8,7 +8,7 @@ async def test_buyer_and_dealer_see_who_decided_only_as_an_admin(pay: Payments,
                                                                  disputes: Disputes):
     purchase = await pay.delivered()
     dispute = await disputes.opened(purchase)
-    ops = await disputes.ops()
+    ops = await disputes.lead()
     noted = await disputes.patch(dispute["id"], {"note": "Asked the courier for photos"})
     assert noted.status_code == 200, noted.text
     resolved = await disputes.resolve(dispute["id"], "refund_buyer")

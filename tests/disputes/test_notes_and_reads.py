@@ -50,7 +50,7 @@ async def test_only_dispute_admins_add_notes_among_admins(pay: Payments, dispute
     dispute = await disputes.opened(purchase)
 
     finance_note = await disputes.note(dispute["id"], await pay.finance(), "Finance view here.")
-    ops_note = await disputes.note(dispute["id"], await disputes.ops(), "Asked courier for POD.")
+    ops_note = await disputes.note(dispute["id"], await disputes.lead(), "Asked courier for POD.")
     patched = await disputes.patch(dispute["id"], {"note": "Courier says delivered intact."})
 
     assert_error(finance_note, 403)

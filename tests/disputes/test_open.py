@@ -100,7 +100,7 @@ async def test_the_dealer_and_admins_cannot_open_a_dispute(pay: Payments, disput
     purchase = await pay.delivered()
 
     assert_error(await disputes.open(purchase, as_=purchase.shop.account), 403)
-    assert_error(await disputes.open(purchase, as_=await disputes.ops()), 403)
+    assert_error(await disputes.open(purchase, as_=await disputes.lead()), 403)
     assert (await pay.payment(purchase.payment["id"]))["escrowStatus"] == "held"
 
 

@@ -1,4 +1,4 @@
-"""Resolutions no rule skips: the second finance approval above the threshold, the ops
+"""Resolutions no rule skips: the second finance approval above the threshold, the ops_lead
 override before delivery (which closes the order), and disputes after an early release."""
 
 import pytest
@@ -20,7 +20,7 @@ async def test_release_to_dealer_above_the_threshold_waits_for_a_finance_approva
     purchase = await pay.delivered(b2c=ABOVE_THRESHOLD)
     payment_id, amount = purchase.payment["id"], purchase.payment["amount"]
     dispute = await disputes.opened(purchase)
-    ops = await disputes.ops()
+    ops = await disputes.lead()
 
     decided = await disputes.resolve(dispute["id"], "release_to_dealer",
                                      note="Delivery photo shows an intact screen")
@@ -71,6 +71,10 @@ async def test_a_dispute_resolved_before_delivery_is_an_override_that_completes_
                                     purchase.payment["amount"])
     dispute = await disputes.opened(purchase)
     note = "Dealer proved dispatch; buyer keeps a goodwill credit"
+    plain_ops = await disputes.resolve(dispute["id"], "split", buyer_amount=10_000, note=note,
+                                       admin=await pay.api.admin("ops"))
+    assert assert_error(plain_ops, 403)["data"] == {"orderStatus": "paid"}
+    assert (await disputes.get(dispute["id"], purchase.buyer)).json()["data"]["status"] == "open"
 
     response = await disputes.resolve(dispute["id"], "split", buyer_amount=10_000, note=note)
 

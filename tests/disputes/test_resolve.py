@@ -30,7 +30,7 @@ async def test_refund_buyer_refunds_everything_held(pay: Payments, disputes: Dis
     outcome = resolved["resolution"]
     assert outcome["resolution"] == "refund_buyer" and outcome["note"] == "Courier lost it"
     assert outcome["refundedAmount"] == amount and outcome["releasedAmount"] == 0
-    assert outcome["resolvedAt"] and outcome["decidedBy"] == (await disputes.ops()).id
+    assert outcome["resolvedAt"] and outcome["decidedBy"] == (await disputes.lead()).id
     refund = await Refund.get(outcome["refundId"])
     assert refund is not None and refund.amount == amount
     assert refund.status is RefundStatus.PROCESSED and refund.gateway_refund_id
@@ -270,7 +270,7 @@ async def test_an_interrupted_resolution_continues_on_retry_and_moves_money_once
 async def test_concurrent_resolutions_move_the_money_once(pay: Payments, disputes: Disputes):
     purchase, dispute = await disputed(pay, disputes)
     payment_id, amount = purchase.payment["id"], purchase.payment["amount"]
-    admins = [await disputes.ops(), await pay.api.admin("ops"), await pay.api.root_admin()]
+    admins = [await disputes.lead(), await pay.api.admin("ops"), await pay.api.root_admin()]
 
     responses = await asyncio.gather(*(
         disputes.resolve(dispute["id"], "split", 15_000, admin=admins[i % len(admins)])

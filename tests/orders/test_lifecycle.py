@@ -211,15 +211,19 @@ async def test_dealer_cancels_only_with_a_reason(api, mongo_db):
     assert await stock(mongo_db, screen["id"]) == {"quantity": 5, "reserved": 0, "available": 5}
 
 
-async def test_ops_admin_may_confirm_delivery_as_an_override_with_reason(api, mongo_db):
+async def test_ops_lead_may_confirm_delivery_as_an_override_with_reason(api, mongo_db):
     seller, screen, buyer = await _story(api)
     order_id = (await placed(api, buyer, (screen["id"], 1)))["id"]
     await pay(order_id)
     await move(api, seller.account, order_id, "pack")
     await move(api, seller.account, order_id, "ship", **SHIPPING)
-    ops = await api.admin("ops")
+    ops = await api.admin("ops_lead")
 
+    plain_ops = await move(api, await api.admin("ops"), order_id, "deliver",
+                           reason="Courier proof of delivery")
+    assert plain_ops.status_code == 403 and plain_ops.json()["success"] is False
     assert field_errors(await move(api, ops, order_id, "deliver")) == {"body.reason"}
+    assert (await mongo_db.orders.find_one({"_id": order_id}))["status"] == "shipped"
     response = await move(api, ops, order_id, "deliver", reason="Courier proof of delivery")
 
     assert response.status_code == 200, response.text

@@ -133,11 +133,15 @@ async def test_release_replay_with_same_key_returns_first_result(pay: Payments):
         first.json()["data"]["commissionBreakdown"]["dealerShare"]
 
 
-async def test_ops_override_releases_early_with_reason(pay: Payments):
+async def test_ops_lead_override_releases_early_with_reason(pay: Payments):
     purchase = await pay.paid()
-    ops = await pay.api.admin("ops")
+    ops = await pay.api.admin("ops_lead")
+    plain_ops = await pay.release(purchase.payment["id"], await pay.api.admin("ops"),
+                                  body={"override": True, "reason": "Dealer hardship, approved"})
+    assert plain_ops.status_code == 403 and plain_ops.json()["success"] is False
     no_reason = await pay.release(purchase.payment["id"], ops, body={"override": True})
-    assert no_reason.status_code == 422
+    assert no_reason.status_code == 422 and no_reason.json()["success"] is False
+    assert (await pay.payment(purchase.payment["id"]))["escrowStatus"] == "held"
     early = await pay.release(purchase.payment["id"], ops,
                               body={"override": True, "reason": "Dealer hardship, approved"})
     assert early.status_code == 200, early.text
@@ -145,7 +149,8 @@ async def test_ops_override_releases_early_with_reason(pay: Payments):
     compliance = await pay.api.admin("compliance")
     entries = await pay.api.wait_for_audit(compliance, override="true",
                                            subjectId=purchase.payment["id"])
-    assert entries[0]["action"] == "payment.released"
+    assert entries[0]["action"] == "payment.released" and entries[0]["actorId"] == ops.id
+    assert entries[0]["reason"] == "Dealer hardship, approved"
     await pay.ledger_is_valid()
 
 

@@ -75,7 +75,7 @@ async def test_refund_retried_with_the_same_key_after_a_failure_resumes_not_repe
 
 async def test_cancelling_after_an_early_override_release_is_refused(pay: Payments):
     purchase = await pay.paid()
-    ops = await pay.api.admin("ops")
+    ops = await pay.api.admin("ops_lead")
     early = await pay.release(purchase.payment["id"], ops,
                               body={"override": True, "reason": "Dealer hardship, approved"})
     assert early.status_code == 200

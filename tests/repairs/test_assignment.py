@@ -1,6 +1,7 @@
 """Assignment: admins with ops assign software jobs to software technicians only, reassign
-with a reason until the job starts; an accept racing another accept, or a reassign, has
-exactly one winner; the offers route answers before the technicians' `{techId}` route."""
+with a reason until the job starts (after acceptance: only the ops leader, as an override);
+an accept racing another accept, or a reassign, has exactly one winner; the offers route
+answers before the technicians' `{techId}` route."""
 
 import asyncio
 from datetime import timedelta
@@ -104,10 +105,15 @@ async def test_accept_racing_a_reassign_one_wins(api, mongo_db):
         assert offers == {first["id"]: "withdrawn", other["id"]: "pending"}
 
 
-async def test_reassign_needs_a_reason_and_ends_at_in_progress(api, mongo_db):
-    ops = await api.admin("ops")
+async def test_reassign_after_acceptance_is_the_ops_leads_override_until_in_progress(
+        api, mongo_db):
+    ops = await api.admin("ops_lead")
     repair, customer, technician, profile = await accepted_repair(api)
     _, other = await approved_technician(api, ops)
+    plain_ops = await assignment(api, await api.admin("ops"), repair["id"], "reassign",
+                                 technicianId=other["id"], reason="Technician fell ill")
+    assert plain_ops.status_code == 403 and plain_ops.json()["success"] is False
+    assert (await mongo_db.repairs.find_one({"_id": repair["id"]}))["status"] == "accepted"
     no_reason = await assignment(api, ops, repair["id"], "reassign", technicianId=other["id"])
     assert "body.reason" in field_errors(no_reason)
 

@@ -231,9 +231,13 @@ async def test_software_technician_cancelling_returns_to_the_admins(api, mongo_d
     assert moved["status"] == "awaiting_assignment" and moved["technicianId"] is None
 
 
-async def test_admin_cancels_until_completed_with_a_reason(api, mongo_db):
-    ops = await api.admin("ops")
+async def test_ops_lead_cancels_until_completed_with_a_reason(api, mongo_db):
+    ops = await api.admin("ops_lead")
     repair, customer, technician, _ = await in_progress_repair(api)
+    plain_ops = await status(api, await api.admin("ops"), repair["id"], "cancel",
+                             reason="Customer reported fraud")
+    assert plain_ops.status_code == 403 and plain_ops.json()["success"] is False
+    assert (await mongo_db.repairs.find_one({"_id": repair["id"]}))["status"] == "in_progress"
     assert "body.reason" in field_errors(await status(api, ops, repair["id"], "cancel"))
     cancelled = data_of(await status(api, ops, repair["id"], "cancel",
                                      reason="Customer reported fraud"))

@@ -102,7 +102,12 @@ async def test_suspension_takes_technician_out_of_search_and_account_follows(api
     user = await mongo_db.users.find_one({"_id": account.id})
     assert user["status"] == "blocked"
 
-    reinstated = await _status(api, ops, technician["id"], action="reinstate",
+    refused = await _status(api, ops, technician["id"], action="reinstate",
+                            reason="Appeal upheld")
+    assert refused.status_code == 403 and refused.json()["success"] is False
+    assert (await mongo_db.technicians.find_one({"_id": technician["id"]}))["status"] == "blocked"
+    lead = await api.admin("ops_lead")
+    reinstated = await _status(api, lead, technician["id"], action="reinstate",
                                reason="Appeal upheld")
     assert reinstated.status_code == 200 and reinstated.json()["data"]["status"] == "approved"
     user = await mongo_db.users.find_one({"_id": account.id})
@@ -117,3 +122,6 @@ async def test_suspension_takes_technician_out_of_search_and_account_follows(api
     root = await api.root_admin()
     entries = await api.audited(root, "technician.suspend", technician["id"])
     assert entries[0]["reason"] == "Customer complaints under review"
+    lifted = (await api.audited(root, "technician.reinstate", technician["id"]))[0]
+    assert (lifted["override"], lifted["reason"], lifted["actorId"]) == (True, "Appeal upheld",
+                                                                         lead.id)

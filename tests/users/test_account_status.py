@@ -123,24 +123,28 @@ async def test_suspending_or_blocking_needs_a_reason(api: Api, mongo_db, status:
     assert await mongo_db.audit_entries.count_documents({"action": "user.status_changed"}) == 0
 
 
-async def test_blocked_account_is_reinstated_only_as_an_ops_override_with_reason(
+async def test_blocked_account_is_reinstated_only_as_an_ops_lead_override_with_reason(
     api: Api, client, mongo_db
 ):
     customer = await api.customer()
     ops = await api.admin("ops")
+    lead = await api.admin("ops_lead")
     await api.set_status(ops, customer.id, "blocked", "Repeated payment fraud")
 
-    plain = await api.set_status(ops, customer.id, "active", "Appeal accepted")
-    no_reason = await api.set_status(ops, customer.id, "active", override=True)
+    plain = await api.set_status(lead, customer.id, "active", "Appeal accepted")
+    no_reason = await api.set_status(lead, customer.id, "active", override=True)
     by_compliance = await api.set_status(
         await api.admin("compliance"), customer.id, "active", "Appeal accepted", override=True
     )
+    by_plain_ops = await api.set_status(ops, customer.id, "active", "Appeal accepted",
+                                        override=True)
     assert (await stored_user(mongo_db, customer.id))["status"] == "blocked"
-    override = await api.set_status(ops, customer.id, "active", "Appeal accepted", override=True)
+    override = await api.set_status(lead, customer.id, "active", "Appeal accepted", override=True)
 
     assert "override" in assert_error(plain, 409)["message"]
     assert field_errors(no_reason) == {"body.reason"}
     assert_error(by_compliance, 403)
+    assert_error(by_plain_ops, 403)
     assert override.status_code == 200, override.text
     assert override.json()["data"]["status"] == "active"
     assert (await stored_user(mongo_db, customer.id))["status"] == "active"
@@ -148,7 +152,7 @@ async def test_blocked_account_is_reinstated_only_as_an_ops_override_with_reason
     await api.wait_for_audit(auditor, 2, action="user.status_changed", subjectId=customer.id)
     overrides = await api.audit_entries(auditor, override="true")
     assert [(e["subjectId"], e["reason"], e["actorId"]) for e in overrides] == [
-        (customer.id, "Appeal accepted", ops.id)
+        (customer.id, "Appeal accepted", lead.id)
     ]
     assert overrides[0]["changes"]["status"] == {"from": "blocked", "to": "active"}
 
