@@ -27,6 +27,7 @@ from app.dealers.exceptions import (
 from app.dealers.models import Address, ComplianceDoc, Dealer, DealerStatus, StatusChange
 from app.dealers.schemas import CommissionTierIn, DealerAction, DealerCreate, DealerStatusIn
 from app.dealers.transitions import Move, allowed_actions, move_for
+from app.notifications import notices
 from app.platform_rules import service as platform_rules_service
 from app.users import service as users_service
 
@@ -198,6 +199,8 @@ async def change_status(actor: Actor, dealer_id: str, change: DealerStatusIn) ->
             subject_id=dealer.id, changes={"status": {"from": dealer.status, "to": target}},
             reason=change.reason, override=change.override,
         )
+        if change.action is DealerAction.APPROVE:
+            await notices.dealer_approved(session, dealer_id=dealer.id, user_id=dealer.user_id)
 
     await transaction(work)
     if account_status := ACCOUNT_FOLLOWS.get(change.action):

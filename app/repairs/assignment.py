@@ -9,7 +9,6 @@ from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import ReasonRequired
 from app.core.permissions import SYSTEM_ACTOR, Actor
-from app.notifications import service as notifications
 from app.repairs import matching
 from app.repairs import repository as repo
 from app.repairs.exceptions import (
@@ -143,7 +142,7 @@ async def assign(actor: Actor, repair: Repair, action: RepairAction, party: Part
     # Taking a job from a technician who accepted it is an override of the normal flow.
     override = action is A.REASSIGN and repair.status is not RepairStatus.OFFERED
 
-    async def work(session: Session) -> tuple[Repair, object] | None:
+    async def work(session: Session) -> Repair | None:
         result = await matching.offer_step(session, actor, repair, choice, action=action,
                                            party=party, reason=data.reason, override=override)
         if result is not None and previous:
@@ -157,6 +156,4 @@ async def assign(actor: Actor, repair: Repair, action: RepairAction, party: Part
                                   "this technician was just offered another repair") from None
     if result is None:
         raise await changed_meanwhile(repair.id)
-    offered, note = result
-    await notifications.push(note)  # type: ignore[arg-type]
-    return offered
+    return result

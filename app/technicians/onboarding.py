@@ -9,6 +9,7 @@ from app.audit import service as audit
 from app.core.database import Session, transaction
 from app.core.errors import ReasonRequired, RuleViolation
 from app.core.permissions import AccountStatus, Actor, Permission
+from app.notifications import notices
 from app.platform_rules import service as platform_rules_service
 from app.technicians import repository
 from app.technicians.exceptions import (
@@ -173,6 +174,10 @@ async def change_status(actor: Actor, technician_id: str, change: TechnicianStat
                      "available": {"from": technician.available, "to": False}},
             reason=change.reason,
         )
+        if change.action in (TechnicianAction.APPROVE, TechnicianAction.REJECT):
+            await notices.technician_decided(
+                session, technician_id=technician.id, user_id=technician.user_id,
+                approved=change.action is TechnicianAction.APPROVE, reason=change.reason)
 
     await transaction(work)
     if account_status is not None:
