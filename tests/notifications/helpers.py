@@ -4,7 +4,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.helpers import Account, Api
+from tests.helpers import Account, Api, eventually
 
 NOTIFICATIONS = "/api/notifications"
 
@@ -19,12 +19,16 @@ async def mine(api: Api, account: Account, **params: Any) -> dict[str, Any]:
 async def the_one(api: Api, db: AsyncDatabase, account: Account, kind: str,
                   subject_id: str) -> dict[str, Any]:
     """The account's single notification of `kind`, as listed and as stored (exactly one)."""
+    async def stored_of_kind() -> list[dict[str, Any]]:
+        return await db.notifications.find({"kind": kind, "user_id": account.id}).to_list()
+
+    # Written in the change's transaction, then pushed after its commit and marked (a change
+    # made by a webhook may be seen a moment before its push is marked).
+    stored = await eventually(stored_of_kind, lambda docs: all(d["pushed_at"] for d in docs))
     listed = [n for n in (await mine(api, account, limit=100))["items"] if n["kind"] == kind]
-    stored = await db.notifications.find({"kind": kind, "user_id": account.id}).to_list()
     assert len(listed) == 1 and len(stored) == 1, (kind, listed, stored)
     assert listed[0]["subjectId"] == subject_id and stored[0]["_id"] == listed[0]["id"]
-    # Written in the change's transaction, then pushed after its commit and marked.
-    assert stored[0]["pushed_at"] is not None and "push_after" not in stored[0]
+    assert "push_after" not in stored[0] and stored[0]["push_claims"] == 1
     return listed[0]
 
 
