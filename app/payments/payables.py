@@ -183,4 +183,3 @@ async def payee_user_id(payee_id: str) -> str | None:
     profile = (await technicians_service.get_technician(payee_id) if payee_id.startswith("tch_")
                else await dealers_service.get_dealer(payee_id))
     return profile.user_id if profile is not None else None
-
