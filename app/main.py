@@ -54,6 +54,7 @@ from app.disputes.router import router as disputes_router
 from app.documents import DOCUMENT_MODELS, RETIRED_INDEXES
 from app.media import service as media_service
 from app.media.router import router as media_router
+from app.notifications import tasks as notification_tasks
 from app.notifications.router import router as notifications_router
 from app.ops.router import router as ops_router
 from app.orders import repair_parts
@@ -175,6 +176,8 @@ def _jobs(config: Settings) -> JobRunner:
     for job in repair_tasks.jobs(config):
         runner.add(job)
     for job in consent_tasks.jobs(config):
+        runner.add(job)
+    for job in notification_tasks.jobs():
         runner.add(job)
     runner.add(
         PeriodicJob(

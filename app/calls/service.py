@@ -35,6 +35,7 @@ from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.jobs import service as jobs_service
+from app.notifications import notices
 from app.realtime import events
 
 INCOMING_EVENT = "call:incoming"
@@ -171,6 +172,9 @@ async def _move(actor: Actor, call: Call, action: CallAction, via: str) -> Call:
             metadata={"jobId": call.job_id, "via": via, "endReason": move.end_reason,
                       "callerId": call.caller_id, "calleeId": call.callee_id},
         )
+        if move.target is CallStatus.MISSED:
+            await notices.call_missed(session, call_id=call.id, job_id=call.job_id,
+                                      caller_id=call.caller_id, callee_id=call.callee_id)
 
     await transaction(work)
     moved = await repository.get(call.id)

@@ -33,6 +33,7 @@ from app.core import clock
 from app.core.context import current_source
 from app.core.database import Session, transaction
 from app.core.permissions import Actor
+from app.notifications import notices
 from app.notifications import service as notifications
 from app.repairs import service as repairs_service
 from app.repairs.models import ACTIVE_STATUSES, RepairMode
@@ -106,16 +107,13 @@ async def request_consent(actor: Actor, repair_id: str, data: ConsentCreate) -> 
                       "durationMinutes": data.duration_minutes, "textVersion": TEXT_VERSION,
                       "textSha256": consent.text_sha256},
         )
+        await notices.consent_requested(
+            session, consent_id=consent.id, repair_id=repair.id, customer_id=consent.customer_id,
+            asked_by=technician.name if technician else "Your technician")
         return consent
 
     consent = await transaction(work)
     await service.announce_consent(consent, service.CONSENT_REQUESTED_EVENT)
-    await notifications.notify(
-        None, key=f"consent:{consent.id}:requested", user_id=consent.customer_id,
-        kind="consent_requested", subject_type="repair", subject_id=repair.id,
-        message=f"{technician.name if technician else 'Your technician'} asks for your consent "
-        f"on repair {repair.id}",
-    )
     return service.consent_read(consent, technician, Party.TECHNICIAN)
 
 

@@ -1,5 +1,6 @@
 """MongoDB connection, Beanie initialisation and the transaction helper."""
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -15,6 +16,21 @@ from app.core.indexes import drop_retired
 T = TypeVar("T")
 Session = AsyncClientSession
 PING_TIMEOUT_SECONDS = 2.0
+AfterCommit = Callable[[], Awaitable[object]]
+log = logging.getLogger(__name__)
+
+# What each running transaction asked to do once it has committed, by its session's id.
+_after_commit: dict[int, list[AfterCommit]] = {}
+
+
+def after_commit(session: Session, callback: AfterCommit) -> bool:
+    """Run `callback` once the transaction `session` runs (through `transaction`) has
+    committed, never when it aborts; False (nothing scheduled) when it runs none."""
+    callbacks = _after_commit.get(id(session))
+    if callbacks is None:
+        return False
+    callbacks.append(callback)
+    return True
 
 
 # Command listeners given to every client created from now on (tests count the commands of
@@ -75,10 +91,14 @@ class Database:
         Not retried when no server could be selected: PyMongo labels that transient too and
         would go on retrying for 120 s, holding the caller that long while the database is
         down; the caller gets the error now (503 through the error mapping) instead.
+        What `work` schedules with `after_commit` runs after the commit; its failures are
+        logged, not raised (the change has committed).
         """
+        callbacks: list[AfterCommit] = []
 
         async def once(session: Session) -> T:
             TransactionCounter.attempts += 1
+            callbacks.clear()  # a rerun after a write conflict schedules afresh
             try:
                 return await work(session)
             except ServerSelectionTimeoutError as exc:
@@ -87,7 +107,17 @@ class Database:
 
         TransactionCounter.transactions += 1
         async with self.client.start_session() as session:
-            return await session.with_transaction(once)
+            _after_commit[id(session)] = callbacks
+            try:
+                result = await session.with_transaction(once)
+            finally:
+                del _after_commit[id(session)]
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                log.exception("an after-commit step failed")
+        return result
 
     async def close(self) -> None:
         await self.client.close()

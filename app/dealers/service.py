@@ -28,6 +28,7 @@ from app.dealers.exceptions import (
 from app.dealers.models import Address, ComplianceDoc, Dealer, DealerStatus, StatusChange
 from app.dealers.schemas import CommissionTierIn, DealerAction, DealerCreate, DealerStatusIn
 from app.dealers.transitions import Move, allowed_actions, move_for
+from app.notifications import notices
 from app.platform_rules import service as platform_rules_service
 from app.users import service as users_service
 
@@ -203,6 +204,8 @@ async def change_status(
             subject_id=dealer.id, changes={"status": {"from": dealer.status, "to": target}},
             reason=change.reason, override=change.override,
         )
+        if change.action is DealerAction.APPROVE:
+            await notices.dealer_approved(session, dealer_id=dealer.id, user_id=dealer.user_id)
 
     if within is not None:
         await work(within)

@@ -1,6 +1,9 @@
 from datetime import datetime
+from typing import Literal
 
-from app.core.schemas import APIModel
+from pydantic import Field
+
+from app.core.schemas import APIModel, Page
 
 
 class NotificationRead(APIModel):
@@ -11,3 +14,11 @@ class NotificationRead(APIModel):
     message: str
     read_at: datetime | None = None
     created_at: datetime
+
+
+class NotificationPage(Page[NotificationRead]):
+    unread_count: int = Field(description="How many of your notifications are unread in all")
+
+
+class NotificationUpdate(APIModel):
+    read: Literal[True] = Field(description="`true` marks it read (reading is not undone)")

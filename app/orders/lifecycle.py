@@ -10,6 +10,7 @@ from app.core import clock
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
+from app.notifications import notices
 from app.orders import repository as repo
 from app.orders.exceptions import IllegalOrderTransition, OrderActionForbidden, OrderInputInvalid
 from app.orders.models import Order, OrderAction, OrderStatus, Party, StatusChange, StockState
@@ -156,6 +157,10 @@ async def apply_move(
         subject_id=order.id, changes=recorded, reason=reason, override=override,
         metadata={"party": party.value, **{k: v for k, v in changes.items() if v is not None}},
     )
+    if action is OrderAction.SHIP:
+        await notices.order_shipped(session, order_id=order.id, buyer_id=order.buyer_id,
+                                    carrier=changes.get("carrier"),
+                                    tracking_number=changes.get("tracking_number"))
     return updated
 
 

@@ -9,6 +9,7 @@ from typing import Protocol
 from app.core import clock
 from app.core.database import Session
 from app.core.permissions import Actor
+from app.dealers import service as dealers_service
 from app.orders import service as orders_service
 from app.orders.models import OrderStatus
 from app.payments.models import PayableType
@@ -176,3 +177,9 @@ PAYABLES: dict[PayableType, Payable] = {PayableType.ORDER: OrderPayable(),
 def payable_of(kind: PayableType) -> Payable:
     return PAYABLES[kind]
 
+
+async def payee_user_id(payee_id: str) -> str | None:
+    """The account of a payee (a technician `tch_…` or a dealer), to tell it of its money."""
+    profile = (await technicians_service.get_technician(payee_id) if payee_id.startswith("tch_")
+               else await dealers_service.get_dealer(payee_id))
+    return profile.user_id if profile is not None else None

@@ -8,6 +8,7 @@ from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import ReasonRequired
 from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
+from app.notifications import notices
 from app.payments import commission, repository
 from app.payments.changes import change_payment
 from app.payments.exceptions import (
@@ -18,7 +19,7 @@ from app.payments.exceptions import (
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
 from app.payments.models import CommissionBreakdown, EscrowStatus, PayableType, Payment
-from app.payments.payables import payable_of
+from app.payments.payables import payable_of, payee_user_id
 from app.payments.transitions import check_escrow, held_amount
 
 
@@ -206,6 +207,10 @@ async def _execute_release(
     )
     if delivered:
         await payable_of(payment.payable_type).mark_completed(session, payment.payable_id)
+    if payee := await payee_user_id(payment.payee_id):
+        await notices.payment_released(
+            session, payment_id=payment.id, user_id=payee, amount=split.dealer_share,
+            payable_type=payment.payable_type.value, payable_id=payment.payable_id)
     if action == "resolve_release":
         released = DisputeReleased(payment.id, payment.payable_type, payment.payable_id,
                                    held_amount(payment), split)

@@ -7,6 +7,7 @@ from app.audit import service as audit
 from app.core import clock
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.notifications import notices
 from app.payments.ledger import accounts as ledger_accounts
 from app.payments.ledger import service as ledger
 from app.payouts import payees, repository
@@ -111,6 +112,9 @@ async def apply(
         reason=reason,
         metadata=audit_metadata(moved, key),
     )
+    if move.target is PayoutStatus.PAID and (payee := await payees.user_id_of(moved.recipient_id)):
+        await notices.payout_paid(session, payout_id=moved.id, user_id=payee, amount=moved.amount,
+                                  account_masked=moved.account_number_masked)
     return moved
 
 

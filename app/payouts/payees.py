@@ -59,6 +59,13 @@ async def paid_automatically(recipient_id: str) -> bool:
     return dealers_service.is_selling(await dealers_service.get_dealer(recipient_id))
 
 
+async def user_id_of(recipient_id: str) -> str | None:
+    """The account of a payee, to tell it of its payouts."""
+    profile = (await technicians_service.get_technician(recipient_id)
+               if recipient_id.startswith("tch_") else await dealers_service.get_dealer(recipient_id))
+    return profile.user_id if profile is not None else None
+
+
 def subject_type(recipient_id: str) -> str:
     """The audit subject type of a payee."""
     return "technician" if recipient_id.startswith("tch_") else "dealer"

@@ -34,14 +34,17 @@ def session_room(session_id: str) -> str:
     return f"session:{session_id}"
 
 
-async def emit_to_user(user_id: str, event: str, data: Any) -> None:
-    """Push `event` to the user's connected clients; best effort (the caller has stored it)."""
+async def emit_to_user(user_id: str, event: str, data: Any) -> bool:
+    """Push `event` to the user's connected clients; best effort (the caller has stored it).
+    False when it could not be handed to the server (or the message queue)."""
     if _server is None:
-        return
+        return False
     try:
         await _server.emit(event, data, room=user_room(user_id))
     except Exception:
         log.warning("could not emit a real-time event", exc_info=True, extra={"event": event})
+        return False
+    return True
 
 
 def connection_count() -> int:

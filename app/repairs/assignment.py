@@ -10,7 +10,6 @@ from app.core import clock
 from app.core.database import Session, transaction
 from app.core.errors import OverrideForbidden, ReasonRequired
 from app.core.permissions import SYSTEM_ACTOR, Actor, Permission
-from app.notifications import service as notifications
 from app.repairs import matching
 from app.repairs import repository as repo
 from app.repairs.exceptions import (
@@ -147,7 +146,7 @@ async def assign(actor: Actor, repair: Repair, action: RepairAction, party: Part
     choice = await _choice_for(repair, data.technician_id)
     previous = repair.offer.technician_id if repair.offer else None
 
-    async def work(session: Session) -> tuple[Repair, object] | None:
+    async def work(session: Session) -> Repair | None:
         result = await matching.offer_step(session, actor, repair, choice, action=action,
                                            party=party, reason=data.reason, override=override)
         if result is not None and previous:
@@ -161,6 +160,4 @@ async def assign(actor: Actor, repair: Repair, action: RepairAction, party: Part
                                   "this technician was just offered another repair") from None
     if result is None:
         raise await changed_meanwhile(repair.id)
-    offered, note = result
-    await notifications.push(note)  # type: ignore[arg-type]
-    return offered
+    return result

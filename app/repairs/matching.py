@@ -35,8 +35,7 @@ from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
-from app.notifications import service as notifications
-from app.notifications.models import Notification
+from app.notifications import notices
 from app.repairs import repository as repo
 from app.repairs.models import IssueType, Offer, OfferOutcome, Repair, RepairOffer, RepairStatus
 from app.repairs.moves import NO_TECHNICIAN, Step, apply_step
@@ -46,7 +45,6 @@ from app.technicians import service as technicians_service
 from app.technicians.models import Skill
 
 CANDIDATE_LIMIT = 20
-OFFER_KIND = "repair_offer"
 FirstStep = Callable[[Session], Awaitable[Repair | None]]
 
 
@@ -108,21 +106,16 @@ async def choice_of(scored: Scored) -> Choice | None:
                   round(scored.distance_km, 3))
 
 
-def _notification(repair: Repair, choice: Choice) -> Notification:
-    where = f" {repair.mode.value}" if repair.mode else ""
-    return Notification(
-        id=f"repair-offer:{repair.id}:{choice.technician_id}", user_id=choice.user_id,
-        kind=OFFER_KIND, subject_type="repair", subject_id=repair.id,
-        message=f"New{where} {repair.issue_type.value} repair offered to you: "
-                f"{repair.device_brand} {repair.device_model}. Accept before the offer expires.",
-    )
+def _described(repair: Repair) -> str:
+    where = f"{repair.mode.value} " if repair.mode else ""
+    return f"{where}{repair.issue_type.value} ({repair.device_brand} {repair.device_model})"
 
 
 async def offer_step(
     session: Session, actor: Actor, repair: Repair, choice: Choice, *,
     action: RepairAction = RepairAction.OFFER, party: Party = Party.SYSTEM,
     reason: str | None = None, override: bool = False,
-) -> tuple[Repair, Notification] | None:
+) -> Repair | None:
     """Move the job to `offered` to `choice` with its RepairOffer, audit and notification
     (raises DuplicateKeyError when the technician may not be offered it now)."""
     now = clock.utcnow()
@@ -141,11 +134,9 @@ async def offer_step(
     await repo.insert_offer(session, RepairOffer(
         repair_id=repair.id, technician_id=choice.technician_id, offered_at=now,
         expires_at=expires))
-    note = _notification(moved, choice)
-    await notifications.notify(session, key=note.id, user_id=note.user_id, kind=note.kind,
-                               subject_type=note.subject_type, subject_id=note.subject_id,
-                               message=note.message)
-    return moved, note
+    await notices.repair_offered(session, repair_id=moved.id, technician_id=choice.technician_id,
+                                 user_id=choice.user_id, description=_described(moved))
+    return moved
 
 
 async def commit_and_match(actor: Actor, repair: Repair, first: FirstStep) -> Repair | None:
@@ -157,7 +148,7 @@ async def commit_and_match(actor: Actor, repair: Repair, first: FirstStep) -> Re
         if choice is None:
             continue
 
-        async def work(session: Session, choice: Choice = choice) -> tuple[Repair, Any] | None:
+        async def work(session: Session, choice: Choice = choice) -> Repair | None:
             waiting = await first(session)
             if waiting is None:
                 return None
@@ -167,11 +158,7 @@ async def commit_and_match(actor: Actor, repair: Repair, first: FirstStep) -> Re
             result = await transaction(work)
         except DuplicateKeyError:
             continue  # offered another job meanwhile: the next candidate
-        if result is None:
-            return None
-        offered, note = result
-        await notifications.push(note)
-        return offered
+        return result
     waiting = await transaction(first)
     if waiting is not None and waiting.status is RepairStatus.UNASSIGNED:
         await alerts.raise_alert(

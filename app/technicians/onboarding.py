@@ -9,6 +9,7 @@ from app.audit import service as audit
 from app.core.database import Session, transaction
 from app.core.errors import OverrideForbidden, ReasonRequired, RuleViolation
 from app.core.permissions import AccountStatus, Actor, Permission
+from app.notifications import notices
 from app.platform_rules import service as platform_rules_service
 from app.technicians import repository
 from app.technicians.exceptions import (
@@ -178,6 +179,10 @@ async def change_status(
                      "available": {"from": technician.available, "to": False}},
             reason=change.reason, override=override,
         )
+        if change.action in (TechnicianAction.APPROVE, TechnicianAction.REJECT):
+            await notices.technician_decided(
+                session, technician_id=technician.id, user_id=technician.user_id,
+                approved=change.action is TechnicianAction.APPROVE, reason=change.reason)
 
     if within is not None:
         await work(within)

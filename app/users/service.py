@@ -20,6 +20,7 @@ from app.core.permissions import (
 from app.core.queues import QueuePosition, Waiting
 from app.core.security import hash_password
 from app.core.validators import check_password_strength
+from app.notifications import notices
 from app.realtime import events
 from app.users import repository, signins
 from app.users.exceptions import (
@@ -319,6 +320,8 @@ async def review_business(actor: Actor, user_id: str, review: BusinessVerificati
                      "buyerType": {"from": target.buyer_type, "to": new_buyer_type}},
             reason=review.reason,
         )
+        await notices.business_decided(session, user_id=target.id, verified=verify,
+                                       reason=review.reason, at=now)
 
     await transaction(work)
     return await get_visible(actor, user_id)
