@@ -75,6 +75,7 @@ class Permission(StrEnum):
     RATINGS_WRITE = "ratings:write"
     RATINGS_MODERATE = "ratings:moderate"
     CHAT_MODERATE = "chat:moderate"
+    RISK_REVIEW = "risk:review"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -129,6 +130,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.REPAIRS_ASSIGN,
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
+            Permission.RISK_REVIEW,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(

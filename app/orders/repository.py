@@ -5,6 +5,7 @@ reads (jobs, other domains' services) pass `SYSTEM_ACTOR` explicitly. The jobs' 
 (`due_for_expiry`, `shipped_before`) are system reads by nature.
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,3 +189,54 @@ def _both(query: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
     if all(query.get(name, value) == value for name, value in visible.items()):
         return {**query, **visible}
     return {"$and": [query, visible]}
+
+
+@dataclass(frozen=True)
+class PlacementCounts:
+    """Orders placed in a window by an account, a device and an address (None: not known)."""
+
+    account: int
+    device: int | None
+    ip: int | None
+    ordered_before: bool
+
+
+async def placement_counts(
+    buyer_id: str, device_id: str | None, ip: str | None, since: datetime
+) -> PlacementCounts:
+    """The fraud checks' inputs at checkout, each one count over its own index (by_buyer,
+    by_placing_device, by_placing_ip); whether the buyer ever ordered (by_buyer, one key)."""
+    collection = _collection()
+    recent = {"$gte": since}
+
+    async def count(query: dict[str, Any]) -> int:
+        return await collection.count_documents({**query, "created_at": recent})
+
+    async def unknown() -> None:
+        return None
+
+    async def ever(buyer: str) -> bool:
+        return await collection.find_one({"buyer_id": buyer}, {"_id": 1}) is not None
+
+    account, device, by_ip, ordered_before = await asyncio.gather(
+        count({"buyer_id": buyer_id}),
+        count({"placed_device_id": device_id}) if device_id else unknown(),
+        count({"placed_ip": ip}) if ip else unknown(),
+        ever(buyer_id),
+    )
+    return PlacementCounts(account, device, by_ip, ordered_before)
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Order]:
+    """Orders held by the fraud checks, oldest first (the admins' approvals queue), placed
+    after `after` when given; served by the `by_status` index."""
+    query: dict[str, Any] = {"status": OrderStatus.ON_REVIEW.value}
+    if after is not None:
+        query["created_at"] = {"$gt": after}
+    cursor = _collection().find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+    return [Order.model_validate(doc) for doc in await cursor.limit(limit).to_list()]
+
+
+async def count_on_review() -> int:
+    """How many orders wait for a fraud review (the dashboard's figure; `by_status`)."""
+    return await _collection().count_documents({"status": OrderStatus.ON_REVIEW.value})

@@ -25,6 +25,7 @@ from app.orders.models import Order, OrderAction, OrderStatus, Party, StockState
 from app.orders.parties import parties
 from app.orders.queries import visible_order
 from app.orders.transitions import TRANSITIONS
+from app.risk.exceptions import HeldForReview
 
 __all__ = [
     "cancel_after_full_refund",
@@ -70,6 +71,11 @@ async def payment_check(actor: Actor, order_id: str) -> PaymentCheck:
     order = await visible_order(actor, order_id)
     if Party.BUYER not in parties(actor, order):
         raise OrderActionForbidden("Only the buyer can pay for an order")
+    if order.status is OrderStatus.ON_REVIEW:
+        raise HeldForReview(
+            "The order is on fraud review: it can be paid once an admin approves it",
+            order.status.value, order.risk_flags,
+        )
     expires_at = order.reservation_expires_at
     if expires_at is not None and expires_at <= clock.utcnow():
         raise IllegalOrderTransition(

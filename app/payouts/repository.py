@@ -204,3 +204,18 @@ async def page_visible_accounts(
 ) -> tuple[list[PayoutAccount], str | None]:
     return await _page_visible(PayoutAccount, actor, Permission.PAYOUT_ACCOUNTS_VERIFY, query,
                                page)
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Payout]:
+    """Payouts held by the fraud checks, oldest first (the admins' approvals queue), requested
+    after `after` when given; served by the `by_status` index."""
+    query: dict[str, Any] = {"status": PayoutStatus.ON_REVIEW.value}
+    if after is not None:
+        query["created_at"] = {"$gt": after}
+    cursor = _payouts().find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+    return [Payout.model_validate(doc) for doc in await cursor.limit(limit).to_list()]
+
+
+async def count_on_review() -> int:
+    """How many payouts wait for a fraud review (the dashboard's figure; `by_status`)."""
+    return await _payouts().count_documents({"status": PayoutStatus.ON_REVIEW.value})
