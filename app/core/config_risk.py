@@ -57,8 +57,8 @@ class RiskSettings(Section):
     )
     payout_account_changed_hours: int = Field(
         default=24, ge=1, validation_alias="RISK_PAYOUT_ACCOUNT_CHANGED_HOURS",
-        description="PAYOUT_ACCOUNT_CHANGED: a payout to an account that replaced the "
-        "recipient's previous one this recently fires",
+        description="PAYOUT_ACCOUNT_CHANGED: a payout to an account that replaced one the "
+        "recipient had been paid to, this recently, fires",
     )
     weight_order_velocity: int = Field(
         default=50, ge=0, validation_alias="RISK_WEIGHT_ORDER_VELOCITY",

@@ -55,9 +55,10 @@ class PayoutAccount(Document):
     active: bool = True
     status_history: list[AccountStatusChange] = Field(default_factory=list)
     superseded_by: str | None = None
-    # The recipient's account this registration replaced (None: its first account), for the
-    # fraud check of payouts to a freshly changed account.
+    # The recipient's account this registration replaced (None: its first account), and
+    # whether that one had been paid to: the fraud check of payouts to a changed account.
     replaces: str | None = None
+    replaced_paid_account: bool = False
     # The provider's contact and fund account for this bank account, once registered there.
     provider_contact_id: str | None = None
     provider_fund_account_id: str | None = None

@@ -219,3 +219,11 @@ async def on_review_oldest_first(limit: int, after: datetime | None = None) -> l
 async def count_on_review() -> int:
     """How many payouts wait for a fraud review (the dashboard's figure; `by_status`)."""
     return await _payouts().count_documents({"status": PayoutStatus.ON_REVIEW.value})
+
+
+async def was_paid_to(recipient_id: str, account_id: str, session: Session | None = None) -> bool:
+    """Whether a payout to this account of the recipient was paid (`by_recipient_status`)."""
+    found = await _payouts().find_one(
+        {"recipient_id": recipient_id, "status": PayoutStatus.PAID.value, "account_id": account_id},
+        {"_id": 1}, session=session)
+    return found is not None

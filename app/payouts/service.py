@@ -117,7 +117,7 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
     account = await _payable_account(data.recipient_id)
     payout_id = new_id("pout")
     assessment = risk.assess(RiskEvent.PAYOUT, [risk_rules.payout_account_changed(
-        risk.risk_settings(), account.replaces is not None, account.created_at, clock.utcnow())])
+        risk.risk_settings(), account.replaced_paid_account, account.created_at, clock.utcnow())])
     move = HOLD if assessment.held else CREATE
 
     async def work(session: Session) -> Payout | PayoutRefused:

@@ -64,12 +64,13 @@ def price_far_below_median(
 
 
 def payout_account_changed(
-    settings: RiskSettings, replaced_previous: bool, registered_at: datetime, now: datetime
+    settings: RiskSettings, replaced_paid_account: bool, registered_at: datetime, now: datetime
 ) -> Flag | None:
-    """A recipient's first account is no change (finance verified it before any payout); one
-    that replaced an earlier account this recently is the sign of a taken-over login."""
+    """Money redirected: the account replaced one the recipient was being paid to, this
+    recently (the sign of a taken-over login). A first account is no change, and replacing one
+    that never received a payout is a correction (say, after the bank rejected it)."""
     window = timedelta(hours=settings.payout_account_changed_hours)
-    if not replaced_previous or registered_at <= now - window:
+    if not replaced_paid_account or registered_at <= now - window:
         return None
     return Flag(RiskRule.PAYOUT_ACCOUNT_CHANGED,
                 {"registeredAt": registered_at.isoformat(),

@@ -44,7 +44,11 @@ async def test_a_payout_to_a_replaced_account_waits_for_ops_then_is_sent_or_retu
     finance = await api.admin("finance")
     dealer, profile, _ = await payee(api, finance, payable=100_000)
     recipient = profile["id"]
-    first = await pay_out(api, finance, recipient, 10_000)  # a first account is no change
+    # Replacing an account never paid to is a correction, not a change of where money goes.
+    corrected = await register_account(api, dealer)
+    assert corrected.status_code == 201, corrected.text
+    await verify_account(api, finance, corrected.json()["data"]["id"])
+    first = await pay_out(api, finance, recipient, 10_000)
     assert first.status_code == 201, first.text
     assert first.json()["data"]["riskFlags"] == []
     assert (await settled(api, finance, first.json()["data"]["id"]))["status"] == "paid"
