@@ -1,6 +1,7 @@
 """What other domains call on orders: `get_order`, `validate_for_payment`,
 `extend_reservation`, `mark_paid`, `commit_sold_stock`, `mark_completed`,
-`cancel_after_full_refund`, `close_after_dispute` and `register_cancellation_hook`.
+`cancel_after_full_refund`, `close_after_dispute`, `register_cancellation_hook`, and the
+fraud-review queue (`on_review_oldest_first`, `count_on_review`).
 
 Checkout lives in `checkout.py`, status actions in `lifecycle.py`, reads for callers in
 `queries.py` and the background jobs in `tasks.py`.
@@ -31,10 +32,12 @@ __all__ = [
     "cancel_after_full_refund",
     "close_after_dispute",
     "commit_sold_stock",
+    "count_on_review",
     "extend_reservation",
     "get_order",
     "mark_completed",
     "mark_paid",
+    "on_review_oldest_first",
     "payment_check",
     "register_cancellation_hook",
     "validate_for_payment",
@@ -241,3 +244,14 @@ async def close_after_dispute(
     if updated is None:
         raise await changed_meanwhile(order.id, frozenset({Party.SYSTEM}))
     return updated
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Order]:
+    """Orders the fraud checks hold, oldest first (decided with
+    PATCH /api/admin/orders/{orderId}/review); placed after `after` when given."""
+    return await repo.on_review_oldest_first(limit, after)
+
+
+async def count_on_review() -> int:
+    """How many orders wait for a fraud review."""
+    return await repo.count_on_review()

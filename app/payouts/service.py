@@ -10,6 +10,7 @@ by the core `run_once`. Other packages call `process_payout` and `apply_provider
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi.responses import JSONResponse
 
@@ -200,3 +201,14 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
     retried = await transaction(work)
     settled = await process_payout(retried.id)
     return PayoutResult(read(settled), message(settled))
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Payout]:
+    """Payouts the fraud checks hold, oldest first (decided with
+    PATCH /api/admin/payouts/{payoutId}/review); requested after `after` when given."""
+    return await repository.on_review_oldest_first(limit, after)
+
+
+async def count_on_review() -> int:
+    """How many payouts wait for a fraud review."""
+    return await repository.count_on_review()

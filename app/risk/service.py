@@ -70,8 +70,3 @@ def _metadata(assessment: Assessment, outcome: str) -> dict[str, Any]:
             "score": assessment.score, "threshold": assessment.threshold, "outcome": outcome,
             "rules": {flag.rule.value: flag.detail for flag in assessment.flags}}
 
-
-def rule_table() -> list[dict[str, Any]]:
-    """Every rule with its weight now (for the admins' view of the settings)."""
-    config = risk_settings()
-    return [{"code": rule.value, "weight": weight(rule, config)} for rule in RiskRule]

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from app.payouts import repository as payouts_repo
 from app.payouts import service as payouts_service
 from app.payouts import tasks as payout_tasks
 from tests.helpers import Account, Api, assert_error
@@ -73,8 +72,8 @@ async def test_a_payout_to_a_replaced_account_waits_for_ops_then_is_sent_or_retu
     # The payout runner (and resuming it by hand) never sends a held payout.
     await payout_tasks.resume_unsettled(timedelta(0))
     assert (await payouts_service.process_payout(held["id"])).status.value == "on_review"
-    assert [p.id for p in await payouts_repo.on_review_oldest_first(10)] == [held["id"]]
-    assert await payouts_repo.count_on_review() == 1
+    assert [p.id for p in await payouts_service.on_review_oldest_first(10)] == [held["id"]]
+    assert await payouts_service.count_on_review() == 1
 
     decision = {"action": "approve", "reason": "Dealer confirmed the new account by phone"}
     for outsider in (dealer, finance):
@@ -105,5 +104,5 @@ async def test_a_payout_to_a_replaced_account_waits_for_ops_then_is_sent_or_retu
     assert (summary["payable"], summary["inTransit"], summary["paidOut"]) == (60_000, 0, 40_000)
     assert await mongo_db.audit_entries.count_documents(
         {"action": "payout.review_rejected", "subject_id": second["id"]}) == 1
-    assert await payouts_repo.count_on_review() == 0
+    assert await payouts_service.count_on_review() == 0
     await assert_ledger_valid()
