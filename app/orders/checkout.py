@@ -90,9 +90,12 @@ async def _screen(actor: Actor, order: Order) -> Assessment:
     config = risk.risk_settings()
     counts = await repo.placement_counts(order.buyer_id, order.placed_device_id, order.placed_ip,
                                          clock.utcnow() - timedelta(hours=1))
+    # Only an order above the limit can be a high first order: others skip the lookup.
+    high_value = order.total > config.first_order_high_value
+    ordered_before = counts.account > 0 or not high_value or await repo.has_ordered(order.buyer_id)
     return risk.assess(RiskEvent.ORDER_PLACEMENT, [
         risk_rules.order_velocity(config, counts.account, counts.device, counts.ip),
-        risk_rules.first_order_high_value(config, counts.ordered_before, order.total),
+        risk_rules.first_order_high_value(config, ordered_before, order.total),
     ])
 
 
