@@ -68,6 +68,7 @@ from app.payments.router import webhook_router as payment_webhook_router
 from app.payments.service import refund_when_order_cancelled
 from app.payouts import service as payouts_service
 from app.payouts import tasks as payout_tasks
+from app.payouts.router import admin_router as payouts_admin_router
 from app.payouts.router import router as payouts_router
 from app.platform_rules import service as platform_rules_service
 from app.platform_rules.router import router as platform_rules_router
@@ -100,6 +101,7 @@ API_ROUTERS: list[APIRouter] = [
     payments_router,
     disputes_router,
     payouts_router,
+    payouts_admin_router,
     platform_rules_router,
     repair_terminal_router,
     admin_router,

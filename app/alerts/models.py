@@ -37,6 +37,8 @@ class AlertKind(StrEnum):
     # 20 offers, or averaging under 3.5 over at least 10 ratings.
     TECHNICIAN_LOW_ACCEPTANCE = "technician_low_acceptance"
     TECHNICIAN_LOW_RATING = "technician_low_rating"
+    # Fraud checks that fired on what cannot be held for review (a capture, a refund).
+    RISK_FLAGGED = "risk_flagged"
 
 
 class Alert(Document):

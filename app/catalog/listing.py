@@ -27,6 +27,9 @@ from app.core.database import Session, transaction
 from app.core.errors import Forbidden, RuleViolation
 from app.core.permissions import Actor, Permission, Role
 from app.dealers import service as dealers_service
+from app.risk import rules as risk_rules
+from app.risk import service as risk
+from app.risk.models import Assessment, RiskEvent
 
 LISTING_FIELDS = ("title", "description", "compatible_models", "min_b2b_quantity")
 PRICE_FIELDS = ("b2b_price", "b2c_price", "mrp")
@@ -41,12 +44,15 @@ async def create_product(actor: Actor, data: ProductCreate) -> ProductRead:
     dealer = await dealers_service.require_selling_dealer(actor)
     prices = {"b2b_price": data.b2b_price, "b2c_price": data.b2c_price, "mrp": data.mrp}
     await pricing.check_prices(data.category, prices)
+    assessment = await _screen_price(data.category, data.b2c_price)
+    held = _moderation_hold(assessment)
     product = Product(
         dealer_id=dealer.id, sku=data.sku, sku_key=search.sku_key(data.sku), title=data.title,
         brand=data.brand, category=data.category, compatible_models=data.compatible_models,
         description=data.description, **prices, min_b2b_quantity=data.min_b2b_quantity,
         dealer_listed=True, **_listing_keys(data.brand, data.title, data.compatible_models),
         price_history=[PriceChange(actor_id=actor.id, **prices)],
+        **held,
     )
     inventory = Inventory(
         id=product.id, product_id=product.id, dealer_id=dealer.id,
@@ -66,6 +72,7 @@ async def create_product(actor: Actor, data: ProductCreate) -> ProductRead:
             subject_id=product.id, changes=audit.diff({}, created),
             metadata={"dealerId": dealer.id},
         )
+        await risk.record(session, actor, assessment, "product", product.id, product.status.value)
 
     try:
         await transaction(work)
@@ -123,6 +130,7 @@ class _Change:
     unset_fields: tuple[str, ...] = ()
     price_change: dict[str, Any] | None = None
     audits: list[Audit] = field(default_factory=list)
+    assessment: Assessment | None = None
 
 
 async def update_product(actor: Actor, product_id: str, data: ProductUpdate) -> ProductRead:
@@ -154,6 +162,9 @@ async def update_product(actor: Actor, product_id: str, data: ProductUpdate) -> 
                 subject_id=product.id, changes=changes, reason=reason,
                 metadata={"dealerId": product.dealer_id},
             )
+        if change.assessment is not None:
+            await risk.record(session, actor, change.assessment, "product", product.id,
+                              change.set_fields.get("status", product.status))
 
     try:
         await transaction(work)
@@ -225,12 +236,37 @@ async def _owner_edit(
     new_prices = {**old_prices,
                   **{name: requested[name] for name in PRICE_FIELDS if name in requested}}
     repriced = audit.diff(old_prices, new_prices)
+    assessment = None
     if repriced:
         await pricing.check_prices(product.category, new_prices)
         set_fields.update(new_prices)
         price_change = PriceChange(actor_id=actor.id, **new_prices).model_dump()
         audits.append(("product.price_changed", repriced, reason))
-    return _Change(set_fields, price_change=price_change, audits=audits)
+        if "b2c_price" in repriced and product.status is not ProductStatus.PAUSED:
+            assessment = await _screen_price(product.category, new_prices["b2c_price"], product.id)
+            if held := _moderation_hold(assessment):
+                target = set_fields.get("status", product.status)
+                set_fields.update(held)
+                audits.append(("product.status_changed",
+                               audit.diff({"status": target}, {"status": ProductStatus.PAUSED}),
+                               held["pause_reason"]))
+    return _Change(set_fields, price_change=price_change, audits=audits, assessment=assessment)
+
+
+async def _screen_price(category: str, b2c_price: int, product_id: str | None = None) -> Assessment:
+    """The fraud check of a listing's price: far under its category's median (a fake listing's
+    sign)."""
+    median, listings = await repository.category_price_median(category, product_id)
+    return risk.assess(RiskEvent.LISTING, [
+        risk_rules.price_far_below_median(risk.risk_settings(), b2c_price, median, listings)])
+
+
+def _moderation_hold(assessment: Assessment) -> dict[str, Any]:
+    """A flagged listing goes to moderation: paused (hidden) until a moderator lifts it."""
+    if not assessment.held:
+        return {}
+    return {"status": ProductStatus.PAUSED.value,
+            "pause_reason": f"Held for moderation by the fraud checks: {', '.join(assessment.codes)}"}
 
 
 async def archive_product(actor: Actor, product_id: str, reason: str | None) -> ProductRead:

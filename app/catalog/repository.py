@@ -373,3 +373,22 @@ def at_most(limit: int) -> dict[str, int]:
 
 def listed_query() -> dict[str, Any]:
     return {"status": ProductStatus.ACTIVE.value, "dealer_listed": True}
+
+
+async def category_price_median(category: str, excluding: str | None = None) -> tuple[int | None, int]:
+    """The median B2C price of a category's active listings (but `excluding`) and how many
+    there are: one aggregation over the `by_category` index."""
+    query: dict[str, Any] = {"category": category, "status": ProductStatus.ACTIVE.value}
+    if excluding is not None:
+        query["_id"] = {"$ne": excluding}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": query},
+        {"$group": {"_id": None, "prices": {"$push": "$b2c_price"}}},
+    ]
+    docs = await (await products().aggregate(pipeline)).to_list()
+    prices = sorted(docs[0]["prices"]) if docs else []
+    if not prices:
+        return None, 0
+    middle = len(prices) // 2
+    median = prices[middle] if len(prices) % 2 else (prices[middle - 1] + prices[middle]) // 2
+    return median, len(prices)

@@ -26,6 +26,7 @@ from app.core.config_money import (
 )
 from app.core.config_realtime import CallSettings, ChatSettings, MediaSettings, RealtimeSettings
 from app.core.config_repairs import ConsentSettings, RatingSettings, RepairSettings
+from app.core.config_risk import RiskSettings
 from app.core.config_sections import (
     DEFAULT_JWT_SECRET,
     AuditSettings,
@@ -45,7 +46,7 @@ __all__ = [
     "RAZORPAYX_API", "AuditSettings", "AuthSettings", "DatabaseSettings", "Environment",
     "EscrowSettings", "OrderSettings", "PaymentGatewayKind", "PaymentSettings",
     "PayoutProviderKind", "PayoutSettings", "RateLimitSettings", "Settings", "get_settings",
-    "settings", "use_settings", "TechnicianSettings", "RepairSettings", "RatingSettings",
+    "settings", "use_settings", "TechnicianSettings", "RepairSettings", "RatingSettings", "RiskSettings",
 ]
 
 class Settings(Section):
@@ -120,6 +121,7 @@ class Settings(Section):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     calls: CallSettings = Field(default_factory=CallSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -88,6 +88,7 @@ class Permission(StrEnum):
     REPAIRS_OVERRIDE = "repairs:override"
     OVERRIDES_READ = "overrides:read"
     GOVERNANCE_READ = "governance:read"
+    RISK_REVIEW = "risk:review"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -147,6 +148,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.REPAIRS_ASSIGN,
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
+            Permission.RISK_REVIEW,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(

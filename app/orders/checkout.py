@@ -11,6 +11,7 @@ from app.audit import service as audit
 from app.catalog import service as catalog_service
 from app.core import clock
 from app.core.config import settings
+from app.core.context import current_source
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.dealers import service as dealers_service
@@ -35,6 +36,10 @@ from app.orders.queries import visible_order
 from app.orders.schemas import OrderCreate, OrderQuote
 from app.orders.transitions import allowed_actions
 from app.platform_rules import service as platform_rules_service
+from app.risk import rules as risk_rules
+from app.risk import service as risk
+from app.risk.models import Assessment, RiskEvent
+from app.sessions import service as sessions_service
 from app.users import service as users_service
 
 log = logging.getLogger(__name__)
@@ -68,9 +73,39 @@ async def place_order(actor: Actor, data: OrderCreate, dry_run: bool = False) ->
     if dry_run:
         return quote
     minutes = min(rules.reservation_minutes, limits.reservation_max_minutes)
-    order = await _reserve_and_save(actor, _new_order(actor, data, quote, minutes), quote,
-                                    free_slots)
+    order = _new_order(actor, data, quote, minutes)
+    assessment = await _screen(actor, order)
+    if assessment.held:
+        _hold_for_review(order, assessment)
+    order = await _reserve_and_save(actor, order, quote, free_slots, assessment)
     return OrderView(order, allowed_actions(order.status, {Party.BUYER}))
+
+
+async def _screen(actor: Actor, order: Order) -> Assessment:
+    """The fraud checks of a checkout: order velocity (account, device, address) and a high
+    first order; notes on the order where it is placed from."""
+    source = current_source()
+    order.placed_ip = source.ip
+    order.placed_device_id = await sessions_service.device_of(actor.session_id)
+    config = risk.risk_settings()
+    counts = await repo.placement_counts(order.buyer_id, order.placed_device_id, order.placed_ip,
+                                         clock.utcnow() - timedelta(hours=1))
+    # Only an order above the limit can be a high first order: others skip the lookup.
+    high_value = order.total > config.first_order_high_value
+    ordered_before = counts.account > 0 or not high_value or await repo.has_ordered(order.buyer_id)
+    return risk.assess(RiskEvent.ORDER_PLACEMENT, [
+        risk_rules.order_velocity(config, counts.account, counts.device, counts.ip),
+        risk_rules.first_order_high_value(config, ordered_before, order.total),
+    ])
+
+
+def _hold_for_review(order: Order, assessment: Assessment) -> None:
+    """Placed on review: its stock reserved and its unpaid place taken, but not payable (and
+    not expiring) until an ops admin decides; approving restarts the reservation."""
+    order.status = OrderStatus.ON_REVIEW
+    order.risk_flags = assessment.codes
+    order.status_history[0].to_status = OrderStatus.ON_REVIEW
+    order.status_history[0].reason = f"Fraud checks: {', '.join(assessment.codes)}"
 
 
 async def _buyer(user_id: str, channel: Channel) -> Buyer:
@@ -147,7 +182,7 @@ def _new_order(actor: Actor, data: OrderCreate, quote: Quote, reservation_minute
 
 
 async def _reserve_and_save(
-    actor: Actor, order: Order, quote: Quote, free_slots: list[int]
+    actor: Actor, order: Order, quote: Quote, free_slots: list[int], assessment: Assessment
 ) -> Order:
     """Reserve every line atomically, then save the order in one of the buyer's free unpaid
     places (a unique index, so concurrent checkouts cannot exceed the limit); undo the
@@ -177,11 +212,13 @@ async def _reserve_and_save(
                 changes={"status": {"from": None, "to": order.status}},
                 metadata={
                     "dealerId": order.dealer_id, "channel": order.channel, "total": order.total,
-                    "repairId": order.repair_id,
+                    "repairId": order.repair_id, "riskFlags": order.risk_flags,
                     "items": [{"productId": i.product_id, "quantity": i.quantity,
                                "unitPrice": i.unit_price} for i in order.items],
                 },
             )
+            await risk.record(session, actor, assessment, "order", order.id,
+                              order.status.value)
 
         for slot in free_slots:
             order.unpaid_slot = slot

@@ -13,11 +13,18 @@ from app.dealers import service as dealers_service
 from app.notifications import notices
 from app.orders import repository as repo
 from app.orders.exceptions import IllegalOrderTransition, OrderActionForbidden, OrderInputInvalid
-from app.orders.models import Order, OrderAction, OrderStatus, Party, StatusChange, StockState
+from app.orders.models import Order, OrderAction, Party, StatusChange, StockState
 from app.orders.parties import OrderView, parties
 from app.orders.queries import visible_order
 from app.orders.schemas import OrderStatusIn
-from app.orders.transitions import STOCK_EFFECTS, TRANSITIONS, Move, acting_party, allowed_actions
+from app.orders.transitions import (
+    STOCK_EFFECTS,
+    TRANSITIONS,
+    UNPAID,
+    Move,
+    acting_party,
+    allowed_actions,
+)
 
 CancellationHook = Callable[[Session, Order], Awaitable[None]]
 _cancellation_hooks: list[CancellationHook] = []
@@ -129,8 +136,8 @@ async def apply_move(
     `hooks=False` skips the cancellation hooks (a cancellation the money already settled).
     """
     stock_after = STOCK_EFFECTS.get((action, order.stock_state), order.stock_state)
-    override = party is Party.ADMIN
-    if order.status is OrderStatus.PENDING_PAYMENT and move.target is not order.status:
+    override = move.overrides(party)
+    if order.status in UNPAID and move.target not in UNPAID:
         changes = {**changes, "unpaid_slot": None}  # frees the buyer's unpaid-order place
     entry = StatusChange(
         from_status=order.status, to_status=move.target, action=action, by=actor.id,

@@ -13,6 +13,8 @@ from app.core.policy import OwnerFields, Owners
 
 
 class OrderStatus(StrEnum):
+    # Held by the fraud checks until an ops admin approves (→ pending_payment) or rejects it.
+    ON_REVIEW = "on_review"
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
     PACKED = "packed"
@@ -34,6 +36,9 @@ class OrderAction(StrEnum):
     EXPIRE = "expire"
     # A dispute resolved before delivery closes the order (an ops_lead override, never a PATCH).
     RESOLVE = "resolve"
+    # An ops admin's decision on an order held by the fraud checks.
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
 class Channel(StrEnum):
@@ -110,6 +115,11 @@ class Order(Document):
     service_fee: int
     total: int
     rule_flags: list[str] = Field(default_factory=list)
+    # The fraud rules that fired when it was placed (app/risk); set, it was held on review.
+    risk_flags: list[str] = Field(default_factory=list)
+    # Where it was placed from, for the per-device and per-address order velocity.
+    placed_ip: str | None = None
+    placed_device_id: str | None = None
     status: OrderStatus = OrderStatus.PENDING_PAYMENT
     stock_state: StockState = StockState.RESERVED
     reservation_expires_at: datetime | None = None
@@ -179,6 +189,12 @@ class Order(Document):
             # The orders holding reserved stock of a product (the reservation reconciler).
             IndexModel([("stock_state", ASCENDING), ("items.product_id", ASCENDING)],
                        name="by_stock_state_product"),
+            IndexModel([("placed_device_id", ASCENDING), ("created_at", DESCENDING)],
+                       partialFilterExpression={"placed_device_id": {"$type": "string"}},
+                       name="by_placing_device"),
+            IndexModel([("placed_ip", ASCENDING), ("created_at", DESCENDING)],
+                       partialFilterExpression={"placed_ip": {"$type": "string"}},
+                       name="by_placing_ip"),
             IndexModel(
                 [("buyer_id", ASCENDING), ("unpaid_slot", ASCENDING)], unique=True,
                 partialFilterExpression={"unpaid_slot": {"$type": "int"}},

@@ -188,3 +188,57 @@ def _both(query: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
     if all(query.get(name, value) == value for name, value in visible.items()):
         return {**query, **visible}
     return {"$and": [query, visible]}
+
+
+@dataclass(frozen=True)
+class PlacementCounts:
+    """Orders placed in a window by an account, a device and an address (None: not known)."""
+
+    account: int
+    device: int | None
+    ip: int | None
+
+
+async def placement_counts(
+    buyer_id: str, device_id: str | None, ip: str | None, since: datetime
+) -> PlacementCounts:
+    """ORDER_VELOCITY's inputs at checkout in one aggregation: each branch of the `$or` is
+    served by its own index (by_buyer, by_placing_device, by_placing_ip)."""
+    recent = {"$gte": since}
+    branches: list[tuple[str, str, str | None]] = [
+        ("account", "buyer_id", buyer_id), ("device", "placed_device_id", device_id),
+        ("ip", "placed_ip", ip)]
+    known = [(name, field, value) for name, field, value in branches if value]
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"$or": [{field: value, "created_at": recent} for _, field, value in known]}},
+        {"$group": {"_id": None, **{
+            name: {"$sum": {"$cond": [{"$eq": [f"${field}", value]}, 1, 0]}}
+            for name, field, value in known}}},
+    ]
+    docs = await (await _collection().aggregate(pipeline)).to_list()
+    counts = docs[0] if docs else {}
+    return PlacementCounts(
+        account=int(counts.get("account", 0)),
+        device=int(counts.get("device", 0)) if device_id else None,
+        ip=int(counts.get("ip", 0)) if ip else None,
+    )
+
+
+async def has_ordered(buyer_id: str) -> bool:
+    """Whether the buyer ever placed an order (by_buyer, one key)."""
+    return await _collection().find_one({"buyer_id": buyer_id}, {"_id": 1}) is not None
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Order]:
+    """Orders held by the fraud checks, oldest first (the admins' approvals queue), placed
+    after `after` when given; served by the `by_status` index."""
+    query: dict[str, Any] = {"status": OrderStatus.ON_REVIEW.value}
+    if after is not None:
+        query["created_at"] = {"$gt": after}
+    cursor = _collection().find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+    return [Order.model_validate(doc) for doc in await cursor.limit(limit).to_list()]
+
+
+async def count_on_review() -> int:
+    """How many orders wait for a fraud review (the dashboard's figure; `by_status`)."""
+    return await _collection().count_documents({"status": OrderStatus.ON_REVIEW.value})

@@ -9,11 +9,12 @@ from app.core.pagination import Pagination
 from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
 from app.dealers.models import DealerStatus
-from app.orders import checkout, lifecycle, queries
+from app.orders import checkout, lifecycle, queries, review
 from app.orders.models import Channel, OrderStatus
 from app.orders.parties import OrderView
 from app.orders.repository import OrderFilter
 from app.orders.schemas import OrderCreate, OrderQuote, OrderRead, OrderStatusIn
+from app.risk.schemas import ReviewDecision
 
 router = APIRouter(tags=["Orders"], responses=responses(401, 403))
 OrderId = Annotated[str, Path(alias="orderId", max_length=64)]
@@ -21,6 +22,7 @@ DealerId = Annotated[str, Path(alias="dealerId", max_length=64)]
 StatusFilter = Annotated[OrderStatus | None, Query(description="Only orders in this status")]
 Buyer = require(Permission.ORDERS_PLACE)
 OrderReader = require(Permission.ORDERS_READ_ALL)
+RiskReviewer = require(Permission.RISK_REVIEW)
 
 
 def _page(views: list[OrderView], next_cursor: str | None, actor: Actor) -> Page[OrderRead]:
@@ -46,6 +48,8 @@ async def place_order(
     result = await checkout.place_order(actor, body, dry_run=dry_run)
     if isinstance(result, OrderView):
         order = OrderRead.of(result.order, result.allowed_actions, actor)
+        if result.order.status is OrderStatus.ON_REVIEW:
+            return ok(order, "Order placed; on review before it can be paid")
         return ok(order, "Order placed; awaiting payment")
     response.status_code = 200
     return ok(OrderQuote.of(result), "Quote: the order passes every rule")
@@ -119,3 +123,15 @@ async def list_all_orders(
     )
     views, next_cursor = await queries.list_all(actor, filters, page, dealer_status)
     return ok(_page(views, next_cursor, actor))
+
+
+@router.patch("/api/admin/orders/{orderId}/review", tags=["Admin"],
+              responses=responses(404, 409, 422))
+async def decide_order_review(
+    order_id: OrderId, body: ReviewDecision, actor: RiskReviewer
+) -> Envelope[OrderRead]:
+    """Decide an order the fraud checks held (ops): approve → pending_payment (payable, its
+    reservation restarted) or reject → cancelled with its stock released; 409 unless on_review."""
+    result = await review.decide_review(actor, order_id, body)
+    return ok(OrderRead.of(result.order, result.allowed_actions, actor),
+              f"Order is now {result.order.status}")

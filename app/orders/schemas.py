@@ -101,6 +101,11 @@ class OrderRead(APIModel):
     service_fee: Paise
     total: Paise
     rule_flags: list[str]
+    risk_flags: list[str] = Field(
+        default_factory=list,
+        description="Fraud rules that fired at checkout (status on_review until an admin "
+                    "decides); shown to admins only",
+    )
     stock_state: StockState
     reservation_expires_at: datetime | None = None
     payment_id: str | None = None
@@ -121,6 +126,8 @@ class OrderRead(APIModel):
         """The order as `viewer` sees it: admins' ids for admins only."""
         read = cls.model_validate(order)
         read.allowed_actions = allowed_actions
+        if viewer is None or not viewer.is_admin:
+            read.risk_flags = []
         for shown, entry in zip(read.status_history, order.status_history, strict=True):
             shown.by = shown_actor(viewer, entry.by, by_admin=entry.role is Party.ADMIN)
         return read

@@ -1,6 +1,7 @@
 """What other domains call on orders: `get_order`, `validate_for_payment`,
 `extend_reservation`, `mark_paid`, `commit_sold_stock`, `mark_completed`,
-`cancel_after_full_refund`, `close_after_dispute` and `register_cancellation_hook`.
+`cancel_after_full_refund`, `close_after_dispute`, `register_cancellation_hook`, and the
+fraud-review queue (`on_review_oldest_first`, `count_on_review`).
 
 Checkout lives in `checkout.py`, status actions in `lifecycle.py`, reads for callers in
 `queries.py` and the background jobs in `tasks.py`.
@@ -25,15 +26,18 @@ from app.orders.models import Order, OrderAction, OrderStatus, Party, StockState
 from app.orders.parties import parties
 from app.orders.queries import visible_order
 from app.orders.transitions import TRANSITIONS
+from app.risk.exceptions import HeldForReview
 
 __all__ = [
     "cancel_after_full_refund",
     "close_after_dispute",
     "commit_sold_stock",
+    "count_on_review",
     "extend_reservation",
     "get_order",
     "mark_completed",
     "mark_paid",
+    "on_review_oldest_first",
     "payment_check",
     "register_cancellation_hook",
     "validate_for_payment",
@@ -70,6 +74,11 @@ async def payment_check(actor: Actor, order_id: str) -> PaymentCheck:
     order = await visible_order(actor, order_id)
     if Party.BUYER not in parties(actor, order):
         raise OrderActionForbidden("Only the buyer can pay for an order")
+    if order.status is OrderStatus.ON_REVIEW:
+        raise HeldForReview(
+            "The order is on fraud review: it can be paid once an admin approves it",
+            order.status.value, order.risk_flags,
+        )
     expires_at = order.reservation_expires_at
     if expires_at is not None and expires_at <= clock.utcnow():
         raise IllegalOrderTransition(
@@ -235,3 +244,14 @@ async def close_after_dispute(
     if updated is None:
         raise await changed_meanwhile(order.id, frozenset({Party.SYSTEM}))
     return updated
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Order]:
+    """Orders the fraud checks hold, oldest first (decided with
+    PATCH /api/admin/orders/{orderId}/review); placed after `after` when given."""
+    return await repo.on_review_oldest_first(limit, after)
+
+
+async def count_on_review() -> int:
+    """How many orders wait for a fraud review."""
+    return await repo.count_on_review()

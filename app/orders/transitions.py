@@ -13,10 +13,15 @@ class Move:
     target: OrderStatus
     parties: frozenset[Party]
     reason_from: frozenset[Party] = frozenset()
+    # An admin's own routine decision (a fraud review), not an override of someone else's.
+    admin_decides: bool = False
 
     def needs_reason(self, party: Party) -> bool:
         # An admin acting on someone else's order is always an override, with a reason.
         return party in self.reason_from or party is Party.ADMIN
+
+    def overrides(self, party: Party) -> bool:
+        return party is Party.ADMIN and not self.admin_decides
 
 
 _CANCEL = Move(S.CANCELLED, frozenset({P.BUYER, P.DEALER, P.ADMIN}), frozenset({P.DEALER}))
@@ -29,6 +34,11 @@ _CANCEL_PAID = Move(S.CANCELLED, frozenset({P.BUYER, P.DEALER, P.ADMIN, P.SYSTEM
 _RESOLVE = Move(S.COMPLETED, frozenset({P.SYSTEM}))
 
 TRANSITIONS: dict[tuple[OrderStatus, OrderAction], Move] = {
+    # Held by the fraud checks: only an ops admin's review moves it on; its buyer (or dealer,
+    # or an admin) may still cancel it.
+    (S.ON_REVIEW, A.APPROVE): Move(S.PENDING_PAYMENT, frozenset({P.ADMIN}), admin_decides=True),
+    (S.ON_REVIEW, A.REJECT): Move(S.CANCELLED, frozenset({P.ADMIN}), admin_decides=True),
+    (S.ON_REVIEW, A.CANCEL): _CANCEL,
     (S.PENDING_PAYMENT, A.PAY): Move(S.PAID, frozenset({P.SYSTEM})),
     (S.PENDING_PAYMENT, A.EXPIRE): Move(S.EXPIRED, frozenset({P.SYSTEM})),
     (S.PAID, A.PACK): Move(S.PACKED, frozenset({P.DEALER})),
@@ -48,9 +58,14 @@ TRANSITIONS: dict[tuple[OrderStatus, OrderAction], Move] = {
 STOCK_EFFECTS: dict[tuple[OrderAction, StockState], StockState] = {
     (A.EXPIRE, StockState.RESERVED): StockState.RELEASED,
     (A.CANCEL, StockState.RESERVED): StockState.RELEASED,
+    (A.REJECT, StockState.RESERVED): StockState.RELEASED,
     (A.CANCEL, StockState.COMMITTED): StockState.RETURNED,
 }
 
+
+# Statuses of an order not yet paid: it holds one of its buyer's unpaid-order places (an order
+# on review too, so held orders cannot pile up reservations past MAX_UNPAID_ORDERS_PER_CUSTOMER).
+UNPAID = frozenset({S.ON_REVIEW, S.PENDING_PAYMENT})
 
 # Statuses of an order that was paid and not cancelled: its reserved stock is sold.
 SOLD = frozenset({S.PAID, S.PACKED, S.SHIPPED, S.DELIVERED, S.COMPLETED})

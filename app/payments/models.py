@@ -86,6 +86,8 @@ class Payment(Document):
     # Of the refunds after release: the part taken back from the platform's share.
     platform_refunded: int = 0
     failure_reason: str | None = None
+    # Fraud rules that fired on its capture or a refund of it (app/risk): alerted, not held.
+    risk_flags: list[str] = Field(default_factory=list)
     hold: ManualHold | None = None
     release_approval: ReleaseApproval | None = None
     captured_at: datetime | None = None
@@ -108,6 +110,9 @@ class Payment(Document):
                         ("created_at", DESCENDING)], name="by_payable"),
             IndexModel([("payer_id", ASCENDING), ("created_at", DESCENDING),
                         ("_id", DESCENDING)], name="by_payer"),
+            # The fraud checks' payer figures: failed payments of the last hour, refund ratio.
+            IndexModel([("payer_id", ASCENDING), ("status", ASCENDING),
+                        ("created_at", DESCENDING)], name="by_payer_status"),
             IndexModel([("payee_id", ASCENDING), ("created_at", DESCENDING),
                         ("_id", DESCENDING)], name="by_payee"),
             IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="by_status"),

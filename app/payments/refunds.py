@@ -18,6 +18,9 @@ from app.payments.models import EscrowStatus, Payment, Refund, RefundStatus
 from app.payments.outcomes import record_gateway_refund, reverse_refund, set_refund_statuses
 from app.payments.payables import payable_of
 from app.payments.transitions import REFUNDABLE_ESCROW, REFUNDABLE_PAYMENT
+from app.risk import rules as risk_rules
+from app.risk import service as risk
+from app.risk.models import Assessment, RiskEvent
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +42,35 @@ async def refund(
         return await _resume_refund(existing)
     payment = await repository.get_existing(payment_id)
     _check_refundable(payment, amount, resolution)
+    assessment = await _screen_refund(payment)
+
+    async def work(session: Session) -> Refund:
+        record = await reserve_refund(session, actor, payment, amount, reason, refund_id)
+        if assessment.flags:
+            await repository.add_risk_flags(session, payment.id, assessment.codes)
+            await risk.record(session, actor, assessment, "payment", payment.id, "alert")
+        return record
+
     try:
-        record = await transaction(
-            lambda session: reserve_refund(session, actor, payment, amount, reason, refund_id)
-        )
+        record = await transaction(work)
     except (DuplicateKeyError, RefundTooLarge):
         # A concurrent call with the same refund id got there first.
         existing = await repository.get_refund(refund_id) if refund_id is not None else None
         if existing is None:
             raise
         return await _resume_refund(existing)
+    await risk.alert(assessment, "payment", payment.id)
     return await dispatch_refund(record.id)
+
+
+async def _screen_refund(payment: Payment) -> Assessment:
+    """The fraud checks of a refund: the buyer's refunded payments against its paid ones,
+    counting this payment as refunded."""
+    paid, refunded = await repository.paid_and_refunded(payment.payer_id)
+    if payment.amount_refunded == 0:
+        refunded += 1
+    return risk.assess(RiskEvent.REFUND,
+                       [risk_rules.refund_ratio(risk.risk_settings(), paid, refunded)])
 
 
 async def _resume_refund(record: Refund) -> Refund:

@@ -348,3 +348,31 @@ async def count_created_before(actor: Actor, before: datetime) -> int:
         return 0
     return await _payments().count_documents(
         {"status": PaymentStatus.CREATED.value, "created_at": {"$lte": before}})
+
+
+async def failures_since(payer_id: str, since: datetime) -> int:
+    """The payer's payments that failed, created since `since` (`by_payer_status`)."""
+    return await _payments().count_documents(
+        {"payer_id": payer_id, "status": PaymentStatus.FAILED.value, "created_at": {"$gte": since}})
+
+
+PAID_STATUSES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
+async def paid_and_refunded(payer_id: str) -> tuple[int, int]:
+    """The payer's captured payments, and how many of them were refunded (in part or full):
+    one aggregation over `by_payer_status`."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"payer_id": payer_id, "status": {"$in": [s.value for s in PAID_STATUSES]}}},
+        {"$group": {"_id": "$status", "payments": {"$sum": 1}}},
+    ]
+    counts = {doc["_id"]: doc["payments"]
+              for doc in await (await _payments().aggregate(pipeline)).to_list()}
+    refunded = (counts.get(PaymentStatus.PARTIALLY_REFUNDED.value, 0)
+                + counts.get(PaymentStatus.REFUNDED.value, 0))
+    return sum(counts.values()), refunded
+
+
+async def add_risk_flags(session: Session, payment_id: str, codes: list[str]) -> None:
+    await _payments().update_one({"_id": payment_id},
+                                 {"$addToSet": {"risk_flags": {"$each": codes}}}, session=session)

@@ -81,6 +81,9 @@ class PaymentRead(APIModel):
     amount_refunded: int
     amount_released: int
     failure_reason: str | None = None
+    risk_flags: list[str] = Field(
+        default_factory=list,
+        description="Fraud rules that fired on its capture or a refund (alerted); admins only")
     hold: ManualHoldRead | None = None
     release_approval: ReleaseApprovalRead | None = None
     captured_at: datetime | None = None
@@ -92,6 +95,8 @@ class PaymentRead(APIModel):
     def of(cls, payment: object, viewer: Actor | None) -> "PaymentRead":
         """The payment as `viewer` sees it: the acting admins' ids for admins only."""
         read = cls.model_validate(payment)
+        if viewer is None or not viewer.is_admin:
+            read.risk_flags = []
         if read.payable_type is PayableType.ORDER:
             read.order_id = read.payable_id
         elif read.payable_type is PayableType.REPAIR:

@@ -49,6 +49,9 @@ from app.payments.release import release as release
 from app.payments.transitions import CAPTURABLE
 from app.payments.transitions import held_amount as held_amount
 from app.platform_rules import service as platform_rules_service
+from app.risk import rules as risk_rules
+from app.risk import service as risk
+from app.risk.models import Assessment, RiskEvent
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +198,11 @@ async def apply_capture(
     if payment.status not in CAPTURABLE:
         return None
     payable = payable_of(payment.payable_type)
+    assessment = await _screen_capture(payment)
     try:
         held = await transaction(lambda session: _capture(session, payment, captured, actor,
-                                                          source, mark_paid=True))
+                                                          source, mark_paid=True,
+                                                          assessment=assessment))
     except IllegalTransition:
         # The order can no longer be paid (it expired or was cancelled meanwhile): the capture
         # and a full refund of it are one transaction, so the money is never left held; the
@@ -214,6 +219,7 @@ async def apply_capture(
             return await get_payment(payment.id)  # captured, and its refund reserved
         return None
     if held is not None:
+        await risk.alert(assessment, "payment", payment.id)
         try:
             await payable.after_paid(payment.payable_id)
         except Exception:
@@ -222,6 +228,14 @@ async def apply_capture(
             log.exception("committing what follows a capture failed; the reconciler retries",
                           extra={"paymentId": payment.id, "payableId": payment.payable_id})
     return held
+
+
+async def _screen_capture(payment: Payment) -> Assessment:
+    """The fraud checks of a capture: the payer's failed payments of the last hour."""
+    since = clock.utcnow() - timedelta(hours=1)
+    failures = await repository.failures_since(payment.payer_id, since)
+    return risk.assess(RiskEvent.PAYMENT_CAPTURE,
+                       [risk_rules.payment_failures(risk.risk_settings(), failures)])
 
 
 def unpayable_refund_id(payment_id: str) -> str:
@@ -244,7 +258,7 @@ async def _capture_and_refund(
 
 async def _capture(
     session: Session, payment: Payment, captured: GatewayPayment, actor: Actor, source: str,
-    mark_paid: bool,
+    mark_paid: bool, assessment: Assessment | None = None,
 ) -> Payment | None:
     """The capture's writes; the payment as they leave it, or None if it was not capturable."""
     now = _stored_precision(clock.utcnow())
@@ -271,11 +285,17 @@ async def _capture(
     )
     if mark_paid:
         await payable_of(payment.payable_type).mark_paid(session, payment.payable_id, payment.id)
+    flags: list[str] = []
+    if assessment is not None and assessment.flags:
+        flags = assessment.codes
+        await repository.add_risk_flags(session, payment.id, flags)
+        await risk.record(session, actor, assessment, "payment", payment.id, "alert")
     # Exactly what the guarded update stored, so /verify answers without reading it back.
     return payment.model_copy(update={
         "status": PaymentStatus.CAPTURED, "escrow_status": EscrowStatus.HELD,
         "gateway_payment_id": captured.id, "amount_captured": captured.amount,
         "captured_at": now, "failure_reason": None, "awaiting_capture_of": None,
+        "risk_flags": [*payment.risk_flags, *(f for f in flags if f not in payment.risk_flags)],
         "version": payment.version + 1, "updated_at": now,
     })
 

@@ -65,6 +65,9 @@ async def register_account(actor: Actor, data: PayoutAccountCreate) -> PayoutAcc
         previous = await repository.active_account(payee.recipient_id, session=session)
         if previous is not None:
             await _supersede(session, actor, previous, account.id)
+            account.replaces = previous.id
+            account.replaced_paid_account = await repository.was_paid_to(
+                previous.recipient_id, previous.id, session)
         await repository.insert_account(session, account)
         await audit.record(
             session, actor=actor, action="payout.account_registered",

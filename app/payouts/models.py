@@ -55,6 +55,10 @@ class PayoutAccount(Document):
     active: bool = True
     status_history: list[AccountStatusChange] = Field(default_factory=list)
     superseded_by: str | None = None
+    # The recipient's account this registration replaced (None: its first account), and
+    # whether that one had been paid to: the fraud check of payouts to a changed account.
+    replaces: str | None = None
+    replaced_paid_account: bool = False
     # The provider's contact and fund account for this bank account, once registered there.
     provider_contact_id: str | None = None
     provider_fund_account_id: str | None = None
@@ -86,14 +90,21 @@ class PayoutAccount(Document):
 
 
 class PayoutStatus(StrEnum):
+    # Held by the fraud checks (its money reserved) until an ops admin approves or rejects it.
+    ON_REVIEW = "on_review"
     SCHEDULED = "scheduled"
     PROCESSING = "processing"
     PAID = "paid"
     FAILED = "failed"
+    # Rejected on review: its money went back to the payable balance; final.
+    REJECTED = "rejected"
 
 
 class PayoutAction(StrEnum):
     CREATE = "create"
+    HOLD = "hold"  # created on review
+    APPROVE = "approve"
+    REJECT = "reject"
     START = "start"
     COMPLETE = "complete"
     FAIL = "fail"
@@ -128,6 +139,8 @@ class Payout(Document):
     provider_transfer_id: str | None = None
     provider_status: str | None = None
     failure_reason: str | None = None
+    # The fraud rules that fired when it was requested (app/risk); set, it was held on review.
+    risk_flags: list[str] = Field(default_factory=list)
     source: PayoutSource = PayoutSource.MANUAL
     requested_by: str
     status_history: list[PayoutStatusChange] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from app.core.idempotency import IdempotencyKey
 from app.core.pagination import Pagination
 from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
-from app.payouts import accounts, reads, service
+from app.payouts import accounts, reads, review, service
 from app.payouts.models import PayoutAccount, PayoutAccountStatus, PayoutStatus
 from app.payouts.schemas import (
     PayoutAccountCreate,
@@ -18,8 +18,11 @@ from app.payouts.schemas import (
     PayoutRead,
     RecipientBalance,
 )
+from app.risk.schemas import ReviewDecision
 
 router = APIRouter(prefix="/api/payouts", tags=["Payouts"], responses=responses(401, 403))
+admin_router = APIRouter(prefix="/api/admin/payouts", tags=["Admin"],
+                         responses=responses(401, 403))
 AccountId = Annotated[str, Path(alias="accountId", max_length=64)]
 PayoutId = Annotated[str, Path(alias="payoutId", max_length=64)]
 RecipientFilter = Annotated[str | None, Query(alias="recipientId", max_length=64)]
@@ -27,6 +30,7 @@ IdemKey = Annotated[str, IdempotencyKey]
 AccountRegistrant = require(Permission.PAYOUT_ACCOUNTS_REGISTER)
 AccountVerifier = require(Permission.PAYOUT_ACCOUNTS_VERIFY)
 PayoutManager = require(Permission.PAYOUTS_MANAGE)
+RiskReviewer = require(Permission.RISK_REVIEW)
 
 
 def _account(account: PayoutAccount, actor: Actor) -> PayoutAccountRead:
@@ -105,3 +109,13 @@ async def retry_payout(payout_id: PayoutId, actor: PayoutManager) -> Envelope[Pa
     """Send a failed payout again (next attempt) to the recipient's current verified account."""
     result = await service.retry_payout(actor, payout_id)
     return ok(result.payout, result.message)
+
+
+@admin_router.patch("/{payoutId}/review", responses=responses(404, 409, 422))
+async def decide_payout_review(
+    payout_id: PayoutId, body: ReviewDecision, actor: RiskReviewer
+) -> Envelope[PayoutRead]:
+    """Decide a payout the fraud checks held (ops): approve → scheduled and sent; reject →
+    rejected, its money back in the payable balance; 409 unless on_review."""
+    payout = await review.decide_review(actor, payout_id, body)
+    return ok(service.read(payout).shown_to(actor), service.message(payout))

@@ -131,6 +131,10 @@ class PayoutRead(APIModel):
         "reversed, failed…); the payout is paid only once it is processed",
     )
     failure_reason: str | None = None
+    risk_flags: list[str] = Field(
+        default_factory=list,
+        description="Fraud rules that fired when it was requested (on_review until an ops "
+                    "admin decides); admins only")
     source: PayoutSource
     requested_by: ShownActor = Field(
         description="The finance admin who paid out (its id for admins only), or `system`"
@@ -144,6 +148,8 @@ class PayoutRead(APIModel):
     def shown_to(self, viewer: Actor | None) -> "PayoutRead":
         """This payout as `viewer` sees it: every actor of a payout but the system is an admin
         (recipients never act on payouts), so their ids are for admins only."""
+        if viewer is None or not viewer.is_admin:
+            self.risk_flags = []
         if isinstance(self.requested_by, str):
             self.requested_by = shown_actor(viewer, self.requested_by,
                                             by_admin=self.requested_by != SYSTEM_ACTOR.id)

@@ -10,10 +10,12 @@ by the core `run_once`. Other packages call `process_payout` and `apply_provider
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi.responses import JSONResponse
 
 from app.audit import service as audit
+from app.core import clock
 from app.core.database import Session, transaction
 from app.core.idempotency import KeyReused, RequestInProgress, run_once
 from app.core.ids import new_id
@@ -46,9 +48,13 @@ from app.payouts.schemas import PayoutCreate, PayoutRead
 from app.payouts.settlement import apply_provider_event as apply_provider_event
 from app.payouts.settlement import process_payout
 from app.payouts.transitions import Move, allowed_actions, move_for
+from app.risk import rules as risk_rules
+from app.risk import service as risk
+from app.risk.models import RiskEvent
 
 log = logging.getLogger(__name__)
 CREATE: Move = move_for(None, PayoutAction.CREATE)  # type: ignore[assignment]
+HOLD: Move = move_for(None, PayoutAction.HOLD)  # type: ignore[assignment]
 
 
 def read(payout: Payout) -> PayoutRead:
@@ -57,12 +63,14 @@ def read(payout: Payout) -> PayoutRead:
     )
 
 
-def _message(payout: Payout) -> str:
+def message(payout: Payout) -> str:
     return {
         PayoutStatus.SCHEDULED: "Payout scheduled",
         PayoutStatus.PROCESSING: "Payout sent; it is paid when the bank confirms it",
         PayoutStatus.PAID: "Payout paid",
         PayoutStatus.FAILED: f"Payout failed: {payout.failure_reason}",
+        PayoutStatus.ON_REVIEW: "Payout on review: an ops admin must approve it before it is sent",
+        PayoutStatus.REJECTED: "Payout rejected on review; the money is back in the payable balance",
     }[payout.status]
 
 
@@ -110,6 +118,9 @@ async def create_payout(
 async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> PayoutResult:
     account = await _payable_account(data.recipient_id)
     payout_id = new_id("pout")
+    assessment = risk.assess(RiskEvent.PAYOUT, [risk_rules.payout_account_changed(
+        risk.risk_settings(), account.replaced_paid_account, account.created_at, clock.utcnow())])
+    move = HOLD if assessment.held else CREATE
 
     async def work(session: Session) -> Payout | PayoutRefused:
         # What the recipient owes is netted off first: the recovery is committed even when
@@ -126,20 +137,24 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
             id=payout_id, recipient_id=data.recipient_id, recipient_type=account.recipient_type,
             account_id=account.id, account_number_masked=account.account_number_masked,
             ifsc=account.ifsc, amount=amount, source=source, requested_by=actor.id,
+            status=move.target, risk_flags=assessment.codes,
             status_history=[PayoutStatusChange(
-                from_status=None, to_status=PayoutStatus.SCHEDULED, action=PayoutAction.CREATE,
+                from_status=None, to_status=move.target,
+                action=PayoutAction.HOLD if move is HOLD else PayoutAction.CREATE,
                 attempt=1, by=actor.id,
+                reason=f"Fraud checks: {', '.join(assessment.codes)}" if move is HOLD else None,
             )],
         )
         await repository.insert_payout(session, payout)
-        key = await machine.post_money(session, payout, actor, CREATE.money)
+        key = await machine.post_money(session, payout, actor, move.money)
         await audit.record(
-            session, actor=actor, action=CREATE.audit_action, subject_type="payout",
+            session, actor=actor, action=move.audit_action, subject_type="payout",
             subject_id=payout.id,
-            changes={"status": {"from": None, "to": PayoutStatus.SCHEDULED.value}},
+            changes={"status": {"from": None, "to": move.target.value}},
             metadata={**machine.audit_metadata(payout, key), "payableBefore": payable + recovered,
-                      "receivableRecovered": recovered},
+                      "receivableRecovered": recovered, "riskFlags": assessment.codes},
         )
+        await risk.record(session, actor, assessment, "payout", payout.id, move.target.value)
         return payout
 
     created = await transaction(work)
@@ -154,7 +169,7 @@ async def _create(actor: Actor, data: PayoutCreate, source: PayoutSource) -> Pay
         log.exception("processing a new payout failed; left to the reconciler",
                       extra={"payoutId": payout.id})
         payout = await repository.get_payout(payout.id) or payout
-    return PayoutResult(read(payout), _message(payout))
+    return PayoutResult(read(payout), message(payout))
 
 
 async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
@@ -186,7 +201,18 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
 
     retried = await transaction(work)
     settled = await process_payout(retried.id)
-    return PayoutResult(read(settled), _message(settled))
+    return PayoutResult(read(settled), message(settled))
+
+
+async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Payout]:
+    """Payouts the fraud checks hold, oldest first (decided with
+    PATCH /api/admin/payouts/{payoutId}/review); requested after `after` when given."""
+    return await repository.on_review_oldest_first(limit, after)
+
+
+async def count_on_review() -> int:
+    """How many payouts wait for a fraud review."""
+    return await repository.count_on_review()
 
 
 async def accounts_awaiting_verification(

@@ -5,6 +5,9 @@
     processing ─complete→ paid       pay:     payout_in_transit:R → payouts
     processing ─fail→    failed      return:  payout_in_transit:R → payable:R
     failed     ─retry→   scheduled   reserve again, attempt + 1
+    (new)      ─hold→    on_review   reserve (the fraud checks held it)
+    on_review  ─approve→ scheduled   (an ops admin's review)
+    on_review  ─reject→  rejected    return:  payout_in_transit:R → payable:R
 
 The payable account can never go negative, so two payouts can never reserve the same money.
 """
@@ -22,6 +25,7 @@ S, A = PayoutStatus, PayoutAction
 class Party(StrEnum):
     FINANCE = "finance"
     SYSTEM = "system"
+    REVIEWER = "reviewer"  # an ops admin deciding a payout the fraud checks held
 
 
 class LedgerStep(StrEnum):
@@ -49,6 +53,12 @@ TRANSITIONS: dict[tuple[PayoutStatus | None, PayoutAction], Move] = {
                                  "payout.failed"),
     (S.FAILED, A.RETRY): Move(S.SCHEDULED, frozenset({Party.FINANCE}), LedgerStep.RESERVE,
                               "payout.retried"),
+    (None, A.HOLD): Move(S.ON_REVIEW, frozenset({Party.FINANCE, Party.SYSTEM}),
+                         LedgerStep.RESERVE, "payout.created"),
+    (S.ON_REVIEW, A.APPROVE): Move(S.SCHEDULED, frozenset({Party.REVIEWER}), None,
+                                   "payout.review_approved"),
+    (S.ON_REVIEW, A.REJECT): Move(S.REJECTED, frozenset({Party.REVIEWER}), LedgerStep.RETURN,
+                                  "payout.review_rejected"),
 }
 
 

@@ -87,3 +87,9 @@ async def _revoke(session: Session, which: dict[str, Any], now: datetime) -> int
         {**which, "revoked_at": None}, {"$set": {"revoked_at": now}}, session=session
     )
     return result.modified_count
+
+
+async def device_of(session_id: str) -> str | None:
+    """The X-Device-Id a sign-in started from (by `_id`), if it sent one."""
+    doc = await _sessions().find_one({"_id": session_id}, {"device_id": 1})
+    return doc.get("device_id") if doc else None

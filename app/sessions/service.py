@@ -80,3 +80,8 @@ async def _issue(session: Session, user_id: str, family_id: str) -> str:
         ),
     )
     return token
+
+
+async def device_of(session_id: str | None) -> str | None:
+    """The device (X-Device-Id at sign-in) of a caller's sign-in session, if known."""
+    return await repository.device_of(session_id) if session_id else None

@@ -120,9 +120,11 @@ async def test_order_placement_budget(
     assert (await mongo_db.orders.find_one({"_id": order["id"]}))["buyer_id"] == buyer.id
     stock = await order_factories.stock(mongo_db, product["id"])
     assert stock == {"quantity": 5, "reserved": 1, "available": 4}
-    commands.assert_commands(response, at_most=10, exactly=[
+    # The fraud checks: the sign-in's device, then the orders of the last hour by account,
+    # device and address in one aggregation (a first order's lookup only above its limit).
+    commands.assert_commands(response, at_most=12, exactly=[
         *AUTH, "find platform_rules", "find orders", "find products", "find inventory",
-        "find dealers",
+        "find dealers", "find sign_in_sessions", "aggregate orders",
         "update inventory", "insert orders", "insert audit_entries", "commitTransaction",
     ])
 
@@ -152,8 +154,9 @@ async def test_verify_budget(commands: CommandCounter, pay: Payments) -> None:
     assert await pay.order_status(purchase) == "paid"
     # Two small transactions: the capture (payment, ledger, order paid) and then the sale of
     # the reserved units, so buyers of one product no longer conflict inside the capture.
-    commands.assert_commands(response, at_most=15, exactly=[
-        *AUTH, "find payments", "update payments", "insert audit_entries",
+    # The fraud check of a capture: the payer's failed payments of the last hour.
+    commands.assert_commands(response, at_most=16, exactly=[
+        *AUTH, "find payments", "aggregate payments", "update payments", "insert audit_entries",
         "insert ledger_transactions", "insert ledger_entries", "update ledger_balances",
         "find orders", "findAndModify orders", "insert audit_entries", "commitTransaction",
         "findAndModify orders", "insert audit_entries", "update inventory", "commitTransaction",

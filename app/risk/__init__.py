@@ -1,0 +1,1 @@
+"""Fraud checks: rules scored against settings, run by the domains that hold their inputs."""
