@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.admin.console_schemas import ApprovalItem, DecideWith
+from app.appeals import service as appeals_service
 from app.core.errors import BadRequest
 from app.core.pagination import PageRequest, decode_cursor, encode_cursor
 from app.core.permissions import Actor
 from app.core.queues import MAX_ID, QueuePosition, Waiting
 from app.dealers import service as dealers_service
+from app.orders import service as orders_service
 from app.payouts import service as payouts_service
 from app.technicians import service as technicians_service
 from app.users import service as users_service
@@ -55,6 +57,12 @@ SOURCES: list[ApprovalSource] = [
     ApprovalSource("payout_account", payouts_service.accounts_awaiting_verification,
                    payouts_service.count_accounts_awaiting_verification, "PATCH",
                    "/api/payouts/accounts/{id}/verification"),
+    ApprovalSource("order_review", orders_service.on_review, orders_service.count_on_review,
+                   "PATCH", "/api/admin/orders/{id}/review"),
+    ApprovalSource("payout_review", payouts_service.on_review, payouts_service.count_on_review,
+                   "PATCH", "/api/admin/payouts/{id}/review"),
+    ApprovalSource("appeal", appeals_service.open_appeals, appeals_service.count_open,
+                   "PATCH", "/api/admin/appeals/{id}"),
 ]
 
 

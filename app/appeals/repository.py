@@ -4,13 +4,14 @@ anyone else only its own."""
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
 from app.appeals.models import Appeal, AppealStatus
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import Actor, Permission
+from app.core.policy import sees_all
+from app.core.queues import QueuePosition, Waiting, oldest_waiting
 
 
 def _collection() -> AsyncCollection:
@@ -54,18 +55,17 @@ async def decide(
     return result.modified_count == 1
 
 
-async def open_oldest_first(limit: int) -> list[Appeal]:
-    """Open appeals awaiting a decision, oldest first (the `by_status` index; system scope,
-    for the admins' approval queue)."""
-    cursor = (
-        _collection()
-        .find({"status": AppealStatus.OPEN.value})
-        .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
-        .limit(limit)
-    )
-    return [Appeal.model_validate(doc) for doc in await cursor.to_list()]
+_OPEN = {"status": AppealStatus.OPEN.value}
 
 
-async def count_open() -> int:
-    """How many appeals await a decision (the `by_status` index; for the admin dashboard)."""
-    return await _collection().count_documents({"status": AppealStatus.OPEN.value})
+async def open_appeals(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Open appeals awaiting a decision, oldest first (the `by_status` index)."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return []
+    return await oldest_waiting(_collection(), _OPEN, "created_at", after, limit)
+
+
+async def count_open(actor: Actor) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _collection().count_documents(_OPEN)

@@ -19,6 +19,7 @@ from app.core import clock
 from app.core.database import Session, transaction
 from app.core.pagination import PageRequest
 from app.core.permissions import AccountStatus, Actor
+from app.core.queues import QueuePosition, Waiting
 from app.dealers import service as dealers_service
 from app.dealers.models import DealerStatus
 from app.dealers.schemas import DealerAction, DealerStatusIn
@@ -78,14 +79,13 @@ def actions_for(appeal: Appeal) -> list[str]:
     return allowed_actions(appeal.status)
 
 
-async def open_oldest_first(limit: int) -> list[Appeal]:
-    """Open appeals, oldest first (the admins' approval queue: kind `appeal`)."""
-    return await repository.open_oldest_first(limit)
+async def open_appeals(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Open appeals, oldest first (decided with PATCH /api/admin/appeals/{appealId})."""
+    return await repository.open_appeals(actor, after, limit)
 
 
-async def count_open() -> int:
-    """How many appeals await a decision (the admin dashboard)."""
-    return await repository.count_open()
+async def count_open(actor: Actor) -> int:
+    return await repository.count_open(actor)
 
 
 async def decide(actor: Actor, appeal_id: str, decision: AppealDecision) -> Appeal:

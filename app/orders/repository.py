@@ -16,7 +16,8 @@ from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import may_see, visibility_filter
+from app.core.policy import may_see, sees_all, visibility_filter
+from app.core.queues import QueuePosition, Waiting, oldest_waiting
 from app.orders.models import (
     ORDER_OWNERS,
     Channel,
@@ -229,16 +230,17 @@ async def has_ordered(buyer_id: str) -> bool:
     return await _collection().find_one({"buyer_id": buyer_id}, {"_id": 1}) is not None
 
 
-async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Order]:
-    """Orders held by the fraud checks, oldest first (the admins' approvals queue), placed
-    after `after` when given; served by the `by_status` index."""
-    query: dict[str, Any] = {"status": OrderStatus.ON_REVIEW.value}
-    if after is not None:
-        query["created_at"] = {"$gt": after}
-    cursor = _collection().find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
-    return [Order.model_validate(doc) for doc in await cursor.limit(limit).to_list()]
+_ON_REVIEW = {"status": OrderStatus.ON_REVIEW.value}
 
 
-async def count_on_review() -> int:
-    """How many orders wait for a fraud review (the dashboard's figure; `by_status`)."""
-    return await _collection().count_documents({"status": OrderStatus.ON_REVIEW.value})
+async def on_review(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Orders the fraud checks hold, oldest placement first (the `by_status` index)."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return []
+    return await oldest_waiting(_collection(), _ON_REVIEW, "created_at", after, limit)
+
+
+async def count_on_review(actor: Actor) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _collection().count_documents(_ON_REVIEW)

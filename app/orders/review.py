@@ -1,6 +1,6 @@
 """An ops admin's decision on an order the fraud checks held: approve (it may be paid, its
 reservation starts again) or reject (cancelled, its stock released, its unpaid place freed).
-The queue and count of held orders are `repository.on_review_oldest_first` / `count_on_review`."""
+The queue and count of held orders are `repository.on_review` / `count_on_review`."""
 
 from datetime import timedelta
 

@@ -1,7 +1,7 @@
 """What other domains call on orders: `get_order`, `validate_for_payment`,
 `extend_reservation`, `mark_paid`, `commit_sold_stock`, `mark_completed`,
 `cancel_after_full_refund`, `close_after_dispute`, `register_cancellation_hook`, and the
-fraud-review queue (`on_review_oldest_first`, `count_on_review`).
+fraud-review queue (`on_review`, `count_on_review`).
 
 Checkout lives in `checkout.py`, status actions in `lifecycle.py`, reads for callers in
 `queries.py` and the background jobs in `tasks.py`.
@@ -17,6 +17,7 @@ from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR, Actor
+from app.core.queues import QueuePosition, Waiting
 from app.dealers.models import Dealer
 from app.orders import repository as repo
 from app.orders.checkout import revalidate_with_dealer
@@ -37,7 +38,7 @@ __all__ = [
     "get_order",
     "mark_completed",
     "mark_paid",
-    "on_review_oldest_first",
+    "on_review",
     "payment_check",
     "register_cancellation_hook",
     "validate_for_payment",
@@ -246,12 +247,11 @@ async def close_after_dispute(
     return updated
 
 
-async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Order]:
+async def on_review(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
     """Orders the fraud checks hold, oldest first (decided with
-    PATCH /api/admin/orders/{orderId}/review); placed after `after` when given."""
-    return await repo.on_review_oldest_first(limit, after)
+    PATCH /api/admin/orders/{orderId}/review)."""
+    return await repo.on_review(actor, after, limit)
 
 
-async def count_on_review() -> int:
-    """How many orders wait for a fraud review."""
-    return await repo.count_on_review()
+async def count_on_review(actor: Actor) -> int:
+    return await repo.count_on_review(actor)

@@ -226,19 +226,20 @@ async def count_accounts_awaiting_verification(actor: Actor) -> int:
     return await _accounts().count_documents(_AWAITING_VERIFICATION)
 
 
-async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Payout]:
-    """Payouts held by the fraud checks, oldest first (the admins' approvals queue), requested
-    after `after` when given; served by the `by_status` index."""
-    query: dict[str, Any] = {"status": PayoutStatus.ON_REVIEW.value}
-    if after is not None:
-        query["created_at"] = {"$gt": after}
-    cursor = _payouts().find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
-    return [Payout.model_validate(doc) for doc in await cursor.limit(limit).to_list()]
+_ON_REVIEW = {"status": PayoutStatus.ON_REVIEW.value}
 
 
-async def count_on_review() -> int:
-    """How many payouts wait for a fraud review (the dashboard's figure; `by_status`)."""
-    return await _payouts().count_documents({"status": PayoutStatus.ON_REVIEW.value})
+async def on_review(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
+    """Payouts the fraud checks hold, oldest request first (the `by_status` index)."""
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return []
+    return await oldest_waiting(_payouts(), _ON_REVIEW, "created_at", after, limit)
+
+
+async def count_on_review(actor: Actor) -> int:
+    if not sees_all(actor, Permission.GOVERNANCE_READ):
+        return 0
+    return await _payouts().count_documents(_ON_REVIEW)
 
 
 async def was_paid_to(recipient_id: str, account_id: str, session: Session | None = None) -> bool:

@@ -10,7 +10,6 @@ by the core `run_once`. Other packages call `process_payout` and `apply_provider
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from fastapi.responses import JSONResponse
 
@@ -204,15 +203,14 @@ async def retry_payout(actor: Actor, payout_id: str) -> PayoutResult:
     return PayoutResult(read(settled), message(settled))
 
 
-async def on_review_oldest_first(limit: int, after: datetime | None = None) -> list[Payout]:
+async def on_review(actor: Actor, after: QueuePosition | None, limit: int) -> list[Waiting]:
     """Payouts the fraud checks hold, oldest first (decided with
-    PATCH /api/admin/payouts/{payoutId}/review); requested after `after` when given."""
-    return await repository.on_review_oldest_first(limit, after)
+    PATCH /api/admin/payouts/{payoutId}/review)."""
+    return await repository.on_review(actor, after, limit)
 
 
-async def count_on_review() -> int:
-    """How many payouts wait for a fraud review."""
-    return await repository.count_on_review()
+async def count_on_review(actor: Actor) -> int:
+    return await repository.count_on_review(actor)
 
 
 async def accounts_awaiting_verification(

@@ -159,11 +159,12 @@ async def test_dashboard_counts_every_figure_with_one_indexed_command_each(
 ):
     api = pay.api
     budget = AUTH + [f"aggregate {name}" for name in (
-        "dealers", "technicians", "users", "payout_accounts", "disputes", "payments",
-        "payments", "alerts", "repairs", "audit_entries")]
+        "dealers", "technicians", "users", "payout_accounts", "orders", "payouts", "appeals",
+        "disputes", "payments", "payments", "alerts", "repairs", "audit_entries")]
     empty = await api.client.get(DASHBOARD, headers=(await api.admin("compliance")).headers)
     assert empty.json()["data"] == {
-        "pendingApprovals": {"dealer": 0, "technician": 0, "b2b_buyer": 0, "payout_account": 0},
+        "pendingApprovals": {"dealer": 0, "technician": 0, "b2b_buyer": 0, "payout_account": 0,
+                             "order_review": 0, "payout_review": 0, "appeal": 0},
         "openDisputes": 0, "escrowHeld": {"count": 0, "amount": 0}, "paymentsStuck": 0,
         "openAlerts": 0, "repairsUnassigned": 0, "overridesLast30Days": 0}
     commands.assert_commands(empty, exactly=budget)
@@ -189,7 +190,8 @@ async def test_dashboard_counts_every_figure_with_one_indexed_command_each(
 
     assert response.status_code == 200, response.text
     assert response.json()["data"] == {
-        "pendingApprovals": {"dealer": 1, "technician": 1, "b2b_buyer": 1, "payout_account": 1},
+        "pendingApprovals": {"dealer": 1, "technician": 1, "b2b_buyer": 1, "payout_account": 1,
+                             "order_review": 0, "payout_review": 0, "appeal": 0},
         "openDisputes": 1,
         "escrowHeld": {"count": 2,
                        "amount": held.payment["amount"] + disputed.payment["amount"]},

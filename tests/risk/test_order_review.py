@@ -8,7 +8,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from app.core import clock
-from app.orders import service as orders_service
+from tests.admin.factories import pending, queued
 from tests.helpers import Account, Api, assert_error
 from tests.orders import factories as orders
 from tests.payments.factories import idem
@@ -60,8 +60,11 @@ async def test_an_order_over_the_velocity_limit_waits_on_review_until_ops_approv
         "rules": {"ORDER_VELOCITY": {"account": {"orders": 2, "limit": 2}}},
     }
     assert entry["reason"] == "ORDER_VELOCITY" and entry["subject_type"] == "order"
-    assert [o.id for o in await orders_service.on_review_oldest_first(10)] == [held["id"]]
-    assert await orders_service.count_on_review() == 1
+    ops = await api.admin("ops")
+    [item] = await queued(api, ops, "order_review")
+    assert item["subjectId"] == held["id"] and item["decideWith"] == {
+        "method": "PATCH", "path": f"/api/admin/orders/{held['id']}/review"}
+    assert await pending(api, ops, "order_review") == 1
 
     refused = assert_error(await start_payment(api, buyer, held["id"]), 409)
     assert refused["data"] == {"code": "ON_REVIEW", "status": "on_review",
@@ -71,7 +74,6 @@ async def test_an_order_over_the_velocity_limit_waits_on_review_until_ops_approv
     decision = {"action": "approve", "reason": "Known workshop restocking"}
     for outsider in (buyer, shop.account):
         assert_error(await review(api, outsider, held["id"], **decision), 403)
-    ops = await api.admin("ops")
     assert_error(await review(api, ops, held["id"], **decision, extra=1), 422)
     assert_error(await review(api, ops, held["id"], action="approve"), 422)
     assert_error(await review(api, ops, held["id"], action="hold", reason="Looks fine"), 422)
@@ -92,7 +94,7 @@ async def test_an_order_over_the_velocity_limit_waits_on_review_until_ops_approv
     assert approval is not None and approval["actor_id"] == ops.id
     assert approval["reason"] == decision["reason"] and approval["override"] is False
     assert approval["changes"]["status"] == {"from": "on_review", "to": "pending_payment"}
-    assert await orders_service.count_on_review() == 0
+    assert await pending(api, ops, "order_review") == 0
 
     twice = assert_error(await review(api, ops, held["id"], **decision), 409)
     assert twice["data"] == {"code": "NOT_ON_REVIEW", "status": "pending_payment"}
@@ -138,12 +140,12 @@ async def test_device_address_and_big_first_orders_are_held_and_a_rejection_rele
     big_entry = await flagged_entry(mongo_db, big["id"])
     assert big_entry["metadata"]["riskFlags"] == ["ORDER_VELOCITY", "FIRST_ORDER_HIGH_VALUE"]
     assert big_entry["metadata"]["score"] == 100
-    queue = await orders_service.on_review_oldest_first(10)
-    assert [o.id for o in queue] == [by_device["id"], by_address["id"], big["id"]]
+    ops = await api.root_admin()  # the superadmin holds every scope, ops' review too
+    queue = await queued(api, ops, "order_review")
+    assert [item["subjectId"] for item in queue] == [by_device["id"], by_address["id"], big["id"]]
 
     before = await orders.stock(mongo_db, product["id"])
     assert before == {"quantity": 30, "reserved": 17, "available": 13}
-    ops = await api.root_admin()  # the superadmin holds every scope, ops' review too
     rejected = await review(api, ops, by_device["id"], action="reject",
                             reason="Device shared by new accounts")
     assert rejected.status_code == 200, rejected.text
@@ -164,4 +166,4 @@ async def test_device_address_and_big_first_orders_are_held_and_a_rejection_rele
     # The buyer may still withdraw an order on review itself.
     withdrawn = await orders.move(api, third, by_address["id"], "cancel")
     assert withdrawn.status_code == 200, withdrawn.text
-    assert await orders_service.count_on_review() == 1
+    assert await pending(api, ops, "order_review") == 1

@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from app.payouts import service as payouts_service
 from app.payouts import tasks as payout_tasks
+from tests.admin.factories import pending, queued
 from tests.helpers import Account, Api, assert_error
 from tests.live import LiveServer
 from tests.payouts.factories import (
@@ -72,13 +73,15 @@ async def test_a_payout_to_a_replaced_account_waits_for_ops_then_is_sent_or_retu
     # The payout runner (and resuming it by hand) never sends a held payout.
     await payout_tasks.resume_unsettled(timedelta(0))
     assert (await payouts_service.process_payout(held["id"])).status.value == "on_review"
-    assert [p.id for p in await payouts_service.on_review_oldest_first(10)] == [held["id"]]
-    assert await payouts_service.count_on_review() == 1
+    ops = await api.admin("ops")
+    [item] = await queued(api, ops, "payout_review")
+    assert item["subjectId"] == held["id"] and item["decideWith"] == {
+        "method": "PATCH", "path": f"/api/admin/payouts/{held['id']}/review"}
+    assert await pending(api, ops, "payout_review") == 1
 
     decision = {"action": "approve", "reason": "Dealer confirmed the new account by phone"}
     for outsider in (dealer, finance):
         assert_error(await review(api, outsider, held["id"], **decision), 403)
-    ops = await api.admin("ops")
     assert_error(await review(api, ops, "pout_missing", **decision), 404)
     approved = await review(api, ops, held["id"], **decision)
     assert approved.status_code == 200, approved.text
@@ -104,5 +107,5 @@ async def test_a_payout_to_a_replaced_account_waits_for_ops_then_is_sent_or_retu
     assert (summary["payable"], summary["inTransit"], summary["paidOut"]) == (60_000, 0, 40_000)
     assert await mongo_db.audit_entries.count_documents(
         {"action": "payout.review_rejected", "subject_id": second["id"]}) == 1
-    assert await payouts_service.count_on_review() == 0
+    assert await pending(api, ops, "payout_review") == 0
     await assert_ledger_valid()
