@@ -75,6 +75,9 @@ class Permission(StrEnum):
     RATINGS_WRITE = "ratings:write"
     RATINGS_MODERATE = "ratings:moderate"
     CHAT_MODERATE = "chat:moderate"
+    DEALER_DASHBOARD = "dealers:dashboard"
+    TECHNICIAN_DASHBOARD = "technicians:dashboard"
+    DISPUTES_EVIDENCE = "disputes:evidence"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -91,12 +94,14 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INVENTORY_WRITE,
             Permission.ORDERS_FULFIL,
             Permission.PAYOUT_ACCOUNTS_REGISTER,
+            Permission.DEALER_DASHBOARD,
         }
     ),
     Role.TECHNICIAN: frozenset(
         {Permission.PROFILE_READ, Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT,
          Permission.REPAIRS_WORK, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
-         Permission.DISPUTES_OPEN, Permission.PAYOUT_ACCOUNTS_REGISTER}
+         Permission.DISPUTES_OPEN, Permission.PAYOUT_ACCOUNTS_REGISTER,
+         Permission.TECHNICIAN_DASHBOARD}
     ),
     Role.ADMIN: frozenset(
         {
@@ -129,6 +134,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.REPAIRS_ASSIGN,
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
+            Permission.DISPUTES_EVIDENCE,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(
@@ -141,6 +147,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
             Permission.TECHNICIANS_MANAGE,
+            Permission.DISPUTES_EVIDENCE,
         }
     ),
     AdminScope.FINANCE: frozenset(

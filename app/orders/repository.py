@@ -183,6 +183,25 @@ async def list_visible(
     return [Order.model_validate(doc) for doc in docs], next_cursor
 
 
+async def dealer_status_counts(actor: Actor, dealer_id: str) -> dict[str, int]:
+    """A dealer's orders counted per status: one aggregation over the `by_dealer` index."""
+    query = _both({"dealer_id": dealer_id}, visibility_filter(actor, ORDER_OWNERS, READ_ALL))
+    pipeline = [{"$match": query}, {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
+    rows = await (await _collection().aggregate(pipeline)).to_list()
+    return {row["_id"]: int(row["count"]) for row in rows}
+
+
+async def dealer_sales_since(actor: Actor, dealer_id: str, since: datetime) -> int:
+    """The total of a dealer's orders placed since `since` and paid (cancelled or expired ones
+    left out): one aggregation over the `by_dealer` index's (dealer, created_at) range."""
+    query = _both({"dealer_id": dealer_id, "created_at": {"$gte": since},
+                   "status": {"$in": [status.value for status in SOLD]}},
+                  visibility_filter(actor, ORDER_OWNERS, READ_ALL))
+    pipeline = [{"$match": query}, {"$group": {"_id": None, "total": {"$sum": "$total"}}}]
+    rows = await (await _collection().aggregate(pipeline)).to_list()
+    return int(rows[0]["total"]) if rows else 0
+
+
 def _both(query: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:
     # One flat filter keeps the equality fields at the top, where an index can serve them.
     if all(query.get(name, value) == value for name, value in visible.items()):

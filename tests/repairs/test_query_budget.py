@@ -32,9 +32,11 @@ async def test_booking_a_hardware_repair_stays_within_its_budget(commands: Comma
     assert taken.count("find repair_offers") == 1 + 3  # live offers, and 3 acceptance rates
     assert taken.count("find repairs") == 1  # busy candidates
     assert taken.count("find technicians") == 1  # the chosen one's account
-    # The booking and its offer: one transaction (job, offer, notification, two audit entries).
+    # The booking and its offer: one transaction (job, offer and the technician's offer
+    # tally, notification, two audit entries).
     writes = ["insert repairs", "insert audit_entries", "findAndModify repairs",
-              "insert audit_entries", "insert repair_offers", "insert notifications",
+              "insert audit_entries", "insert repair_offers", "update repair_offer_tallies",
+              "insert notifications",
               "commitTransaction"]
     cells = taken.count("find technician_search_cells")
     assert cells <= 12  # the nearby search's rings of a 10 km radius
