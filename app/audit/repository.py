@@ -1,5 +1,6 @@
 """Every query on the audit trail: raw entries, the chain head, and reads for auditors."""
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
@@ -74,6 +75,13 @@ def sequenced_up_to(last_seq: int | None) -> AsyncCursor:
     return _entries().find({"seq": {"$gte": 1, **upto}}).sort("seq", ASCENDING).batch_size(1000)
 
 
+def sequenced_between(since: datetime, until: datetime, batch: int) -> AsyncCursor:
+    """Chained entries with `at` in [since, until), in `seq` order, fetched `batch` at a time;
+    the `newest` index serves the window (for the export)."""
+    return (_entries().find({"at": {"$gte": since, "$lt": until}, "seq": {"$gte": 1}})
+            .sort("seq", ASCENDING).batch_size(batch))
+
+
 async def list_visible(
     actor: Actor, query: dict[str, Any], page: PageRequest, pending: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -119,6 +127,11 @@ async def insert_checkpoint(checkpoint: dict[str, Any]) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+async def first_checkpoint_from(seq: int) -> dict[str, Any] | None:
+    """The first stored checkpoint at or after `seq` (the `seq_unique` index)."""
+    return await _checkpoints().find_one({"seq": {"$gte": seq}}, sort=[("seq", ASCENDING)])
 
 
 async def stored_checkpoints() -> list[dict[str, Any]]:
