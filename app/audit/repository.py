@@ -82,6 +82,15 @@ def sequenced_between(since: datetime, until: datetime, batch: int) -> AsyncCurs
             .sort("seq", ASCENDING).batch_size(batch))
 
 
+async def entries_about(subject_type: str, subject_ids: list[str]) -> list[dict[str, Any]]:
+    """The entries (chained or still pending) about these subjects of one type: the
+    `by_subject_seq` index's (type, id) prefix."""
+    if not subject_ids:
+        return []
+    return await _entries().find(
+        {"subject_type": subject_type, "subject_id": {"$in": subject_ids}}).to_list()
+
+
 async def list_visible(
     actor: Actor, query: dict[str, Any], page: PageRequest, pending: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:

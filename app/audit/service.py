@@ -100,3 +100,12 @@ def email_fingerprint(email: str) -> str:
            else hmac.new(settings().auth.jwt_secret.get_secret_value().encode(),
                          b"audit-email-fingerprint", hashlib.sha256).digest())
     return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+async def entries_about(subjects: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The entries about these subjects (subject type → ids), chained or not yet: one indexed
+    query per type. System scope: the caller authorises (dispute evidence)."""
+    found: list[dict[str, Any]] = []
+    for subject_type, subject_ids in subjects.items():
+        found += await repository.entries_about(subject_type, sorted(set(subject_ids)))
+    return found

@@ -307,3 +307,9 @@ async def record_event(event_id: str, event: str, outcome: str) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+async def refunds_of(payment_id: str) -> list[Refund]:
+    """A payment's refunds, oldest first (the `by_payment` index)."""
+    cursor = _refunds().find({"payment_id": payment_id}).sort("created_at", 1)
+    return [Refund.model_validate(doc) async for doc in cursor]

@@ -39,7 +39,7 @@ from app.payments.holds import freeze_for_dispute as freeze_for_dispute
 from app.payments.holds import set_hold as set_hold
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
-from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus
+from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus, Refund
 from app.payments.payables import payable_of
 from app.payments.refunds import refund as refund
 from app.payments.release import DisputeReleased as DisputeReleased
@@ -390,3 +390,8 @@ async def captured_payees() -> dict[str, str]:
 async def refund_in_flight_expectations() -> dict[str, int]:
     """Payment id → what its refunds in flight should hold (its pending refunds)."""
     return await repository.in_flight_refund_amounts()
+
+
+async def refunds_of(payment_id: str) -> list[Refund]:
+    """A payment's refunds, oldest first."""
+    return await repository.refunds_of(payment_id)
