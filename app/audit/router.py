@@ -90,7 +90,8 @@ async def checkpoint_key() -> Envelope[SigningKeyRead]:
     "/api/admin/audit/export", tags=["Admin"], response_class=StreamingResponse,
     responses={**responses(422), 200: {
         "description": "The entries, streamed",
-        "content": {"application/x-ndjson": {}, "text/csv": {}},
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in export.MEDIA_TYPES.values()},
     }},
 )
 async def export_audit(
