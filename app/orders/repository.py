@@ -16,7 +16,7 @@ from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import may_see, visibility_filter
+from app.core.policy import Owners, may_see, visibility_filter
 from app.orders.models import (
     ORDER_OWNERS,
     Channel,
@@ -184,9 +184,12 @@ async def list_visible(
 
 
 async def dealer_status_counts(actor: Actor, dealer_id: str) -> dict[str, int]:
-    """A dealer's orders counted per status: one aggregation over the `by_dealer` index."""
-    query = _both({"dealer_id": dealer_id}, visibility_filter(actor, ORDER_OWNERS, READ_ALL))
-    pipeline = [{"$match": query}, {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
+    """A dealer's orders counted per status: one aggregation over the `by_dealer` index
+    (nothing unless `actor` sees the dealer's orders: the dealer itself, read-all admins)."""
+    if not may_see(actor, Owners(dealer_id=dealer_id), READ_ALL):
+        return {}
+    pipeline = [{"$match": {"dealer_id": dealer_id}},
+                {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
     rows = await (await _collection().aggregate(pipeline)).to_list()
     return {row["_id"]: int(row["count"]) for row in rows}
 
@@ -194,9 +197,10 @@ async def dealer_status_counts(actor: Actor, dealer_id: str) -> dict[str, int]:
 async def dealer_sales_since(actor: Actor, dealer_id: str, since: datetime) -> int:
     """The total of a dealer's orders placed since `since` and paid (cancelled or expired ones
     left out): one aggregation over the `by_dealer` index's (dealer, created_at) range."""
-    query = _both({"dealer_id": dealer_id, "created_at": {"$gte": since},
-                   "status": {"$in": [status.value for status in SOLD]}},
-                  visibility_filter(actor, ORDER_OWNERS, READ_ALL))
+    if not may_see(actor, Owners(dealer_id=dealer_id), READ_ALL):
+        return 0
+    query = {"dealer_id": dealer_id, "created_at": {"$gte": since},
+             "status": {"$in": [status.value for status in SOLD]}}
     pipeline = [{"$match": query}, {"$group": {"_id": None, "total": {"$sum": "$total"}}}]
     rows = await (await _collection().aggregate(pipeline)).to_list()
     return int(rows[0]["total"]) if rows else 0

@@ -90,35 +90,14 @@ async def test_dealer_dashboard_shows_orders_money_payouts_and_low_stock(
     assert stock["available"] == 2
 
 
-async def test_dashboards_refuse_other_roles_and_unapproved_profiles(api: Api):
-    customer = await api.customer()
-    ops = await api.admin("ops")
-    pending_dealer, _ = await submitted_dealer(api)
-    pending_technician = await api.technician()
-
-    for path in (DEALER_DASHBOARD, TECHNICIAN_DASHBOARD):
-        for caller in (customer, ops):
-            assert_error(await api.client.get(path, headers=caller.headers), 403)
-        assert_error(await api.client.get(path), 401)
-    # A dealer awaiting approval is answered as by its other dealer-only routes.
-    refused = assert_error(await api.client.get(DEALER_DASHBOARD,
-                                                headers=pending_dealer.headers), 403)
-    product = await api.client.post("/api/products", json={}, headers=pending_dealer.headers)
-    assert refused["message"] == assert_error(product, 403)["message"]
-    assert_error(await api.client.get(TECHNICIAN_DASHBOARD,
-                                      headers=pending_technician.headers), 403)
-    # Each dashboard is its own role's: a dealer's token does not read the technician's.
-    shop = await order_factories.shop(api)
-    assert_error(await api.client.get(TECHNICIAN_DASHBOARD, headers=shop.account.headers), 403)
-
-
 class TestBudgets:
     @pytest.fixture
     def config(self, config: Settings) -> Settings:
         """Budgets count a request's own commands: no background job runs beside it."""
         return config.model_copy(update={"background_tasks_enabled": False})
 
-    async def test_dealer_dashboard_budget(self, commands: CommandCounter, api: Api):
+    async def test_dealer_dashboard_budget_and_refusals(self, commands: CommandCounter,
+                                                        api: Api):
         shop = await order_factories.shop(api)
         product = await order_factories.part(api, shop, stock=4)
         await order_factories.placed(api, await api.customer(), (product["id"], 1))
@@ -136,6 +115,25 @@ class TestBudgets:
             "aggregate orders", "find ledger_balances", "aggregate ledger_entries",
             "aggregate payouts",
         ])
+
+        # Other roles are refused, and so is a dealer or technician not approved yet (a dealer
+        # as by its other dealer-only routes); each dashboard is its own role's.
+        customer = await api.customer()
+        ops = await api.admin("ops")
+        for path in (DEALER_DASHBOARD, TECHNICIAN_DASHBOARD):
+            for caller in (customer, ops):
+                assert_error(await api.client.get(path, headers=caller.headers), 403)
+            assert_error(await api.client.get(path), 401)
+        pending_dealer, _ = await submitted_dealer(api)
+        refused = assert_error(await api.client.get(DEALER_DASHBOARD,
+                                                    headers=pending_dealer.headers), 403)
+        product = await api.client.post("/api/products", json={},
+                                        headers=pending_dealer.headers)
+        assert refused["message"] == assert_error(product, 403)["message"]
+        assert_error(await api.client.get(TECHNICIAN_DASHBOARD,
+                                          headers=(await api.technician()).headers), 403)
+        assert_error(await api.client.get(TECHNICIAN_DASHBOARD, headers=shop.account.headers),
+                     403)
 
     async def test_technician_dashboard_counts_offers_and_earnings(
         self, commands: CommandCounter, api: Api, mongo_db: AsyncDatabase
