@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.admin.console_schemas import ApprovalItem, DecideWith
+from app.admin.schemas import ApprovalItem, DecideWith
 from app.appeals import service as appeals_service
 from app.core.errors import BadRequest
 from app.core.pagination import PageRequest, decode_cursor, encode_cursor

@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 
 from app.admin import approvals
-from app.admin.console_schemas import AdminDashboard, EscrowHeld
+from app.admin.schemas import AdminDashboard, EscrowHeld
 from app.alerts import service as alerts_service
 from app.audit import service as audit_service
 from app.core import clock

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from app.admin.console_schemas import OverrideRead
+from app.admin.schemas import OverrideRead
 from app.audit import service as audit_service
 from app.core.pagination import PageRequest
 from app.core.permissions import Actor

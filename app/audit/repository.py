@@ -75,6 +75,22 @@ def sequenced_up_to(last_seq: int | None) -> AsyncCursor:
     return _entries().find({"seq": {"$gte": 1, **upto}}).sort("seq", ASCENDING).batch_size(1000)
 
 
+def sequenced_between(since: datetime, until: datetime, batch: int) -> AsyncCursor:
+    """Chained entries with `at` in [since, until), in `seq` order, fetched `batch` at a time;
+    the `newest` index serves the window (for the export)."""
+    return (_entries().find({"at": {"$gte": since, "$lt": until}, "seq": {"$gte": 1}})
+            .sort("seq", ASCENDING).batch_size(batch))
+
+
+async def entries_about(subject_type: str, subject_ids: list[str]) -> list[dict[str, Any]]:
+    """The entries (chained or still pending) about these subjects of one type: the
+    `by_subject_seq` index's (type, id) prefix."""
+    if not subject_ids:
+        return []
+    return await _entries().find(
+        {"subject_type": subject_type, "subject_id": {"$in": subject_ids}}).to_list()
+
+
 async def list_visible(
     actor: Actor, query: dict[str, Any], page: PageRequest, pending: bool = False
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -120,6 +136,11 @@ async def insert_checkpoint(checkpoint: dict[str, Any]) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+async def first_checkpoint_from(seq: int) -> dict[str, Any] | None:
+    """The first stored checkpoint at or after `seq` (the `seq_unique` index)."""
+    return await _checkpoints().find_one({"seq": {"$gte": seq}}, sort=[("seq", ASCENDING)])
 
 
 async def stored_checkpoints() -> list[dict[str, Any]]:

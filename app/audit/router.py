@@ -2,8 +2,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
-from app.audit import checkpoints, service, verification
+from app.audit import checkpoints, export, service, verification
 from app.audit.schemas import (
     AuditEntryRead,
     ChainProblem,
@@ -83,3 +84,32 @@ async def checkpoint_key() -> Envelope[SigningKeyRead]:
     info = checkpoints.public_key_info(settings())
     return ok(SigningKeyRead(key_id=info.key_id, algorithm=info.algorithm,
                              public_key=info.public_key, pem=info.pem))
+
+
+@router.get(
+    "/api/admin/audit/export", tags=["Admin"], response_class=StreamingResponse,
+    responses={**responses(422), 200: {
+        "description": "The entries, streamed",
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in export.MEDIA_TYPES.values()},
+    }},
+)
+async def export_audit(
+    actor: AuditReader,
+    since: Annotated[datetime, Query(alias="from", description="Start of the window (inclusive)")],
+    until: Annotated[datetime, Query(alias="to", description="End of the window (exclusive)")],
+    form: Annotated[export.ExportFormat, Query(alias="format")] = export.ExportFormat.JSONL,
+) -> StreamingResponse:
+    """Stream the chained audit entries with `at` in [from, to), in `seq` order (compliance).
+
+    `jsonl`: one entry a line (as the audit list shows it), then one line
+    `{"checkpoint": …}`: the first signed checkpoint at or after the window's last entry, to
+    verify the exported entries against, or `null` when none covers them yet. `csv`: a header
+    row, then one row an entry (nested fields as JSON). Entries not chained yet (a second or
+    so after their commit) are not exported."""
+    since, until = export.check_window(since, until)
+    return StreamingResponse(
+        export.stream(since, until, form), media_type=export.MEDIA_TYPES[form],
+        headers={"Content-Disposition":
+                 f'attachment; filename="{export.filename(since, until, form)}"'},
+    )

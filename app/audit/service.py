@@ -111,3 +111,12 @@ async def page_overrides(
 
 async def count_overrides_since(actor: Actor, since: datetime) -> int:
     return await repository.count_overrides_since(actor, since)
+
+
+async def entries_about(subjects: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The entries about these subjects (subject type → ids), chained or not yet: one indexed
+    query per type. System scope: the caller authorises (dispute evidence)."""
+    found: list[dict[str, Any]] = []
+    for subject_type, subject_ids in subjects.items():
+        found += await repository.entries_about(subject_type, sorted(set(subject_ids)))
+    return found

@@ -67,3 +67,9 @@ async def ringing_past(now: datetime, limit: int) -> list[str]:
         {"status": CallStatus.RINGING.value, "ring_expires_at": {"$lte": now}}, {"_id": 1},
     ).sort("ring_expires_at", 1).limit(limit)
     return [doc["_id"] async for doc in cursor]
+
+
+async def of_job(job_id: str) -> list[Call]:
+    """Every call of a job, oldest first (the `by_job` index)."""
+    cursor = _collection().find({"job_id": job_id}).sort("created_at", 1)
+    return [Call.model_validate(doc) async for doc in cursor]

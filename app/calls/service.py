@@ -205,3 +205,9 @@ async def signalling_call(actor: Actor, call_id: str) -> Call:
 def check_sdp(sdp: str) -> None:
     if len(sdp.encode()) > SDP_MAX_BYTES:
         raise SdpTooLarge(SDP_MAX_BYTES)
+
+
+async def calls_of_job(job_id: str) -> list[Call]:
+    """Every call of a job with its log, oldest first (for the dispute evidence that admins
+    assemble; the caller authorises)."""
+    return await repository.of_job(job_id)

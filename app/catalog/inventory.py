@@ -51,6 +51,15 @@ async def list_inventory(
     return await _present(items), next_cursor
 
 
+async def low_stock(
+    actor: Actor, dealer_id: str, limit: int
+) -> tuple[int, list[InventoryItemRead]]:
+    """How many of the dealer's products are low on stock, and the `limit` lowest."""
+    _check_manages(Viewer(actor), dealer_id)
+    count, items = await repository.low_stock(dealer_id, LOW_STOCK_THRESHOLD, limit)
+    return count, (await _present(items) if items else [])
+
+
 def _below_reserved(index: int, product_id: str, quantity: int, reserved: int) -> dict[str, Any]:
     return {
         "field": f"body.items.{index}.quantity", "productId": product_id,

@@ -263,6 +263,20 @@ async def page_inventory(
     return [Inventory.model_validate(doc) for doc in docs], next_cursor
 
 
+async def low_stock(dealer_id: str, low_stock_at: int, limit: int) -> tuple[int, list[Inventory]]:
+    """How many of a dealer's products have at most `low_stock_at` units available, and the
+    `limit` lowest of them: one aggregation over the `low_stock` (dealer, available) index."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"dealer_id": dealer_id, "available": at_most(low_stock_at)}},
+        {"$facet": {"count": [{"$count": "n"}],
+                    "items": [{"$sort": {"available": 1, "_id": 1}}, {"$limit": limit}]}},
+    ]
+    rows = await (await inventories().aggregate(pipeline)).to_list()
+    counted = rows[0]["count"] if rows else []
+    items = rows[0]["items"] if rows else []
+    return (counted[0]["n"] if counted else 0), [Inventory.model_validate(d) for d in items]
+
+
 async def product_labels(product_ids: list[str]) -> dict[str, dict[str, Any]]:
     """sku, title and status of each product, for inventory listings."""
     docs = await products().find(

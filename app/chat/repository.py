@@ -114,3 +114,9 @@ async def set_hidden(session: Session, message: ChatMessage, hidden: bool, reaso
         session=session,
     )
     return result.modified_count == 1
+
+
+async def transcript(job_id: str) -> list[ChatMessage]:
+    """Every message of the job, hidden ones too, oldest first (the `history` index)."""
+    cursor = _messages().find({"job_id": job_id}).sort([("created_at", 1), ("_id", 1)])
+    return [ChatMessage.model_validate(doc) async for doc in cursor]

@@ -21,7 +21,7 @@ from app.chat.exceptions import (
     MessageNotFound,
     UnknownMedia,
 )
-from app.chat.models import ChatMessage, ReadMarker, stored_now
+from app.chat.models import Chat, ChatMessage, ReadMarker, stored_now
 from app.chat.schemas import (
     ChatHistory,
     ChatRead,
@@ -145,3 +145,9 @@ async def moderate(actor: Actor, job_id: str, message_id: str,
     assert moderated is not None
     await emit_to_room(job_room(job.id), "chat:message", message_event(moderated))
     return moderated
+
+
+async def transcript(job_id: str) -> tuple[Chat | None, list[ChatMessage]]:
+    """A job's chat and every message of it, hidden ones too, oldest first (for the dispute
+    evidence that admins assemble; the caller authorises)."""
+    return await repository.get_chat(job_id), await repository.transcript(job_id)

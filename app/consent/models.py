@@ -144,6 +144,8 @@ class RemoteSession(Document):
         indexes = [
             IndexModel([("repair_id", ASCENDING)], unique=True, name="one_active_per_repair",
                        partialFilterExpression={"live": True}),
+            # Every session of a job, ended ones too (the partial index above holds only live).
+            IndexModel([("repair_id", ASCENDING), ("started_at", ASCENDING)], name="by_repair"),
             IndexModel([("token_sha256", ASCENDING)], unique=True, name="by_token"),
             IndexModel([("consent_id", ASCENDING), ("status", ASCENDING)], name="by_consent"),
             IndexModel([("status", ASCENDING), ("heartbeat_due_at", ASCENDING)],

@@ -171,3 +171,9 @@ async def events_of(session_id: str) -> list[RemoteSessionEvent]:
     """The session's events in chain order."""
     cursor = _events().find({"session_id": session_id}).sort("seq", 1)
     return [RemoteSessionEvent.model_validate(doc) async for doc in cursor]
+
+
+async def sessions_of_repair(repair_id: str) -> list[RemoteSession]:
+    """Every remote session of a job, ended ones too, oldest first (the `by_repair` index)."""
+    cursor = _sessions().find({"repair_id": repair_id}).sort("started_at", 1)
+    return [RemoteSession.model_validate(doc) async for doc in cursor]

@@ -19,6 +19,7 @@ from app.consent.models import (
     ConsentScope,
     ConsentStatus,
     RemoteSession,
+    RemoteSessionEvent,
     SessionAction,
     SessionStatus,
 )
@@ -224,3 +225,12 @@ async def settle_session(remote: RemoteSession) -> RemoteSession:
     if action is not None:
         await end_session(remote, action)
     return await repo.session_of(remote.id) or remote
+
+
+async def job_record(repair_id: str) -> tuple[list[Consent], list[RemoteSession],
+                                               dict[str, list[RemoteSessionEvent]]]:
+    """A job's consents, its remote sessions and each session's event log (for the dispute
+    evidence that admins assemble; the caller authorises)."""
+    consents = await repo.consents_of_repair(SYSTEM_ACTOR, repair_id)
+    sessions = await repo.sessions_of_repair(repair_id)
+    return consents, sessions, {remote.id: await repo.events_of(remote.id) for remote in sessions}

@@ -89,6 +89,9 @@ class Permission(StrEnum):
     OVERRIDES_READ = "overrides:read"
     GOVERNANCE_READ = "governance:read"
     RISK_REVIEW = "risk:review"
+    DEALER_DASHBOARD = "dealers:dashboard"
+    TECHNICIAN_DASHBOARD = "technicians:dashboard"
+    DISPUTES_EVIDENCE = "disputes:evidence"
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -108,13 +111,15 @@ _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INVENTORY_WRITE,
             Permission.ORDERS_FULFIL,
             Permission.PAYOUT_ACCOUNTS_REGISTER,
+            Permission.DEALER_DASHBOARD,
         }
     ),
     Role.TECHNICIAN: frozenset(
         {Permission.PROFILE_READ, Permission.NOTIFICATIONS_READ, Permission.APPEALS_FILE,
          Permission.LOCATION_UPDATE, Permission.TECHNICIAN_PROFILE_SUBMIT,
          Permission.REPAIRS_WORK, Permission.ORDERS_PLACE, Permission.PAYMENTS_MAKE,
-         Permission.DISPUTES_OPEN, Permission.PAYOUT_ACCOUNTS_REGISTER}
+         Permission.DISPUTES_OPEN, Permission.PAYOUT_ACCOUNTS_REGISTER,
+         Permission.TECHNICIAN_DASHBOARD}
     ),
     Role.ADMIN: frozenset(
         {
@@ -149,6 +154,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.RATINGS_MODERATE,
             Permission.CHAT_MODERATE,
             Permission.RISK_REVIEW,
+            Permission.DISPUTES_EVIDENCE,
         }
     ),
     AdminScope.COMPLIANCE: frozenset(
@@ -163,6 +169,7 @@ _SCOPE_PERMISSIONS: dict[AdminScope, frozenset[Permission]] = {
             Permission.BUSINESS_VERIFY,
             Permission.DEALERS_MANAGE,
             Permission.TECHNICIANS_MANAGE,
+            Permission.DISPUTES_EVIDENCE,
         }
     ),
     AdminScope.FINANCE: frozenset(

@@ -116,3 +116,11 @@ async def count_of_job(job_id: str, media_ids: list[str]) -> int:
     return await Media.get_pymongo_collection().count_documents(
         {"_id": {"$in": media_ids}, "job_id": job_id}
     )
+
+
+async def get_many(media_ids: list[str]) -> list[Media]:
+    """The media records of these ids (by `_id`)."""
+    if not media_ids:
+        return []
+    cursor = Media.get_pymongo_collection().find({"_id": {"$in": media_ids}})
+    return [Media.model_validate(doc) async for doc in cursor]

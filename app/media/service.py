@@ -234,3 +234,8 @@ async def media_belongs_to(job_id: str, media_ids: list[str]) -> bool:
     if not wanted:
         return True
     return await repository.count_of_job(job_id, wanted) == len(wanted)
+
+
+async def records(media_ids: list[str]) -> list[Media]:
+    """The records (never the bytes) of these media: kind, content type, size, digest."""
+    return await repository.get_many(media_ids)

@@ -1,6 +1,7 @@
 """Reading orders as a caller: one order, and the lists of buyers, dealers and admins."""
 
 from dataclasses import replace
+from datetime import datetime
 
 from app.core.errors import NotFound
 from app.core.pagination import PageRequest
@@ -38,6 +39,16 @@ async def list_mine(
     else:
         filters = OrderFilter(buyer_id=actor.id, status=status)
     return await _page(actor, filters, page)
+
+
+async def dealer_status_counts(actor: Actor, dealer_id: str) -> dict[str, int]:
+    """A dealer's orders per status, as far as `actor` may see them."""
+    return await repo.dealer_status_counts(actor, dealer_id)
+
+
+async def dealer_sales_since(actor: Actor, dealer_id: str, since: datetime) -> int:
+    """Paise of a dealer's paid orders placed since `since`."""
+    return await repo.dealer_sales_since(actor, dealer_id, since)
 
 
 async def list_for_dealer(

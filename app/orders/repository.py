@@ -16,7 +16,7 @@ from app.core import clock
 from app.core.database import Session
 from app.core.pagination import PageRequest, match, paginate
 from app.core.permissions import Actor, Permission
-from app.core.policy import may_see, sees_all, visibility_filter
+from app.core.policy import Owners, may_see, sees_all, visibility_filter
 from app.core.queues import QueuePosition, Waiting, oldest_waiting
 from app.orders.models import (
     ORDER_OWNERS,
@@ -182,6 +182,29 @@ async def list_visible(
     query = _both(filters.query(), visibility_filter(actor, ORDER_OWNERS, READ_ALL))
     docs, next_cursor = await paginate(_collection(), query, page)
     return [Order.model_validate(doc) for doc in docs], next_cursor
+
+
+async def dealer_status_counts(actor: Actor, dealer_id: str) -> dict[str, int]:
+    """A dealer's orders counted per status: one aggregation over the `by_dealer` index
+    (nothing unless `actor` sees the dealer's orders: the dealer itself, read-all admins)."""
+    if not may_see(actor, Owners(dealer_id=dealer_id), READ_ALL):
+        return {}
+    pipeline = [{"$match": {"dealer_id": dealer_id}},
+                {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
+    rows = await (await _collection().aggregate(pipeline)).to_list()
+    return {row["_id"]: int(row["count"]) for row in rows}
+
+
+async def dealer_sales_since(actor: Actor, dealer_id: str, since: datetime) -> int:
+    """The total of a dealer's orders placed since `since` and paid (cancelled or expired ones
+    left out): one aggregation over the `by_dealer` index's (dealer, created_at) range."""
+    if not may_see(actor, Owners(dealer_id=dealer_id), READ_ALL):
+        return 0
+    query = {"dealer_id": dealer_id, "created_at": {"$gte": since},
+             "status": {"$in": [status.value for status in SOLD]}}
+    pipeline = [{"$match": query}, {"$group": {"_id": None, "total": {"$sum": "$total"}}}]
+    rows = await (await _collection().aggregate(pipeline)).to_list()
+    return int(rows[0]["total"]) if rows else 0
 
 
 def _both(query: dict[str, Any], visible: dict[str, Any]) -> dict[str, Any]:

@@ -376,3 +376,9 @@ async def paid_and_refunded(payer_id: str) -> tuple[int, int]:
 async def add_risk_flags(session: Session, payment_id: str, codes: list[str]) -> None:
     await _payments().update_one({"_id": payment_id},
                                  {"$addToSet": {"risk_flags": {"$each": codes}}}, session=session)
+
+
+async def refunds_of(payment_id: str) -> list[Refund]:
+    """A payment's refunds, oldest first (the `by_payment` index)."""
+    cursor = _refunds().find({"payment_id": payment_id}).sort("created_at", 1)
+    return [Refund.model_validate(doc) async for doc in cursor]

@@ -39,7 +39,7 @@ from app.payments.holds import freeze_for_dispute as freeze_for_dispute
 from app.payments.holds import set_hold as set_hold
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
-from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus
+from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus, Refund
 from app.payments.payables import payable_of
 from app.payments.refunds import refund as refund
 from app.payments.release import DisputeReleased as DisputeReleased
@@ -422,3 +422,8 @@ async def count_stuck(actor: Actor) -> int:
     each), for the governance dashboard."""
     stuck_after = timedelta(minutes=settings().escrow.payment_stuck_after_minutes)
     return await repository.count_created_before(actor, clock.utcnow() - stuck_after)
+
+
+async def refunds_of(payment_id: str) -> list[Refund]:
+    """A payment's refunds, oldest first."""
+    return await repository.refunds_of(payment_id)

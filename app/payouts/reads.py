@@ -54,6 +54,11 @@ async def list_payouts(
     return await repository.page_visible_payouts(actor, query, page)
 
 
+async def paid_out(recipient_id: str) -> int:
+    """The sum of the recipient's paid payouts (the `by_recipient_status` index)."""
+    return await repository.paid_out(recipient_id)
+
+
 async def recipient_balance(actor: Actor, recipient_id: str | None) -> RecipientBalance:
     """Payable, what the recipient owes (its receivable) and what it nets to, pending escrow,
     in transit and paid out, with the ledger entries behind them."""

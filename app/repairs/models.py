@@ -186,4 +186,19 @@ class RepairOffer(Document):
         ]
 
 
-DOCUMENTS: list[type] = [Repair, RepairOffer]
+class OfferTally(Document):
+    """A technician's offers counted by outcome (`_id` is its `tch_…`): `$inc`ed in the
+    transaction that offers a job or decides an offer, so its acceptance rate is one read."""
+
+    id: str
+    received: int = 0
+    accepted: int = 0
+    declined: int = 0
+    expired: int = 0
+    withdrawn: int = 0
+
+    class Settings:
+        name = "repair_offer_tallies"
+
+
+DOCUMENTS: list[type] = [Repair, RepairOffer, OfferTally]

@@ -22,6 +22,7 @@ from app.repairs.models import (
     ACTIVE_STATUSES,
     IssueType,
     OfferOutcome,
+    OfferTally,
     Quote,
     Repair,
     RepairMode,
@@ -43,6 +44,10 @@ def _repairs() -> AsyncCollection:
 
 def _offers() -> AsyncCollection:
     return RepairOffer.get_pymongo_collection()
+
+
+def _tallies() -> AsyncCollection:
+    return OfferTally.get_pymongo_collection()
 
 
 def owners(repair: Repair) -> Owners:
@@ -110,15 +115,40 @@ async def insert_offer(session: Session, offer: RepairOffer) -> None:
     """Raises DuplicateKeyError when the technician was offered this job already, or holds
     another live offer (unique indexes `once_per_technician`, `one_live_offer`)."""
     await offer.insert(session=session)
+    await _count_offer(session, offer.technician_id, "received")
 
 
 async def decide_offer(session: Session, repair_id: str, technician_id: str,
                        outcome: OfferOutcome) -> None:
-    await _offers().update_one(
+    decided = await _offers().update_one(
         {"repair_id": repair_id, "technician_id": technician_id,
          "outcome": OfferOutcome.PENDING.value},
         {"$set": {"outcome": outcome.value, "decided_at": clock.utcnow()}}, session=session,
     )
+    if decided.modified_count == 1:
+        await _count_offer(session, technician_id, outcome.value)
+
+
+async def _count_offer(session: Session, technician_id: str, outcome: str) -> None:
+    await _tallies().update_one({"_id": technician_id}, {"$inc": {outcome: 1}}, upsert=True,
+                                session=session)
+
+
+async def offer_tally(technician_id: str) -> OfferTally:
+    """The technician's offers by outcome (one document by `_id`; zeros before its first)."""
+    doc = await _tallies().find_one({"_id": technician_id})
+    return OfferTally.model_validate(doc) if doc else OfferTally(id=technician_id)
+
+
+async def job_counts(actor: Actor, technician_id: str) -> dict[str, int]:
+    """The technician's jobs counted per status: one aggregation over `by_technician`
+    (nothing unless `actor` sees its jobs: the technician itself, read-all admins)."""
+    if not may_see(actor, Owners(technician_id=technician_id), READ_ALL):
+        return {}
+    pipeline = [{"$match": {"technician_id": technician_id}},
+                {"$group": {"_id": "$status", "count": {"$sum": 1}}}]
+    rows = await (await _repairs().aggregate(pipeline)).to_list()
+    return {row["_id"]: int(row["count"]) for row in rows}
 
 
 async def busy_technicians(technician_ids: list[str]) -> set[str]:

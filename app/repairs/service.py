@@ -14,7 +14,7 @@ from app.core.pagination import PageRequest
 from app.core.permissions import Actor, Permission
 from app.repairs import repository as repo
 from app.repairs.exceptions import IllegalRepairTransition, RepairActionForbidden, RepairNotFound
-from app.repairs.models import Repair, RepairStatus
+from app.repairs.models import OfferTally, Repair, RepairStatus
 from app.repairs.repository import RepairFilter
 from app.repairs.schemas import RepairRead
 from app.repairs.transitions import (
@@ -88,6 +88,16 @@ async def list_all(actor: Actor, filters: RepairFilter, page: PageRequest) -> Re
 async def offers_waiting(actor: Actor) -> list[Repair]:
     """The jobs offered to the calling technician whose offer has not expired."""
     return await repo.offers_waiting(actor, clock.utcnow())
+
+
+async def job_counts(actor: Actor, technician_id: str) -> dict[str, int]:
+    """A technician's jobs per status (statuses it has none in are left out)."""
+    return await repo.job_counts(actor, technician_id)
+
+
+async def offer_tally(technician_id: str) -> OfferTally:
+    """How many offers the technician received, accepted, declined, let expire, lost."""
+    return await repo.offer_tally(technician_id)
 
 
 # --- who may take an action ----------------------------------------------------------------

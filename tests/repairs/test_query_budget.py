@@ -32,11 +32,13 @@ async def test_booking_a_hardware_repair_stays_within_its_budget(commands: Comma
     assert taken.count("find repair_offers") == 1 + 3  # live offers, and 3 acceptance rates
     assert taken.count("find repairs") == 1  # busy candidates
     assert taken.count("find technicians") == 1  # the chosen one's account
-    # The booking and its offer: one transaction (job, offer, notification, two audit entries),
-    # then the notification's push is claimed and marked done.
+    # The booking and its offer: one transaction (job, offer and the technician's offer
+    # tally, notification, two audit entries), then the notification's push is claimed and
+    # marked done.
     writes = ["insert repairs", "insert audit_entries", "findAndModify repairs",
-              "insert audit_entries", "insert repair_offers", "find notifications",
-              "insert notifications", "commitTransaction", *["update notifications"] * 2]
+              "insert audit_entries", "insert repair_offers", "update repair_offer_tallies",
+              "find notifications", "insert notifications", "commitTransaction",
+              *["update notifications"] * 2]
     cells = taken.count("find technician_search_cells")
     assert cells <= 12  # the nearby search's rings of a 10 km radius
     commands.assert_commands(response, exactly=[

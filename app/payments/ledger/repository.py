@@ -1,6 +1,7 @@
 """Every query on the ledger's collections: journal transactions, entries, cached balances."""
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from app.core.database import Session
@@ -78,6 +79,27 @@ async def balance(account: str, session: Session | None = None) -> int:
 async def pending_escrow(recipient_id: str) -> int:
     return await _total({"recipient_id": recipient_id,
                          "account": {"$regex": f"^{accounts.ESCROW_PREFIX}"}})
+
+
+async def released_since(recipient_id: str, since: datetime) -> int:
+    """What releases credited to the recipient's payable since `since`: one aggregation over
+    the `by_recipient` (recipient, created_at) range of journal transactions."""
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"recipient_id": recipient_id, "created_at": {"$gte": since},
+                    "kind": "release"}},
+        {"$unwind": "$entries"},
+        {"$match": {"entries.account": accounts.payable(recipient_id)}},
+        {"$group": {"_id": None, "total": {"$sum": "$entries.amount"}}},
+    ]
+    rows = await (await LedgerTransaction.get_pymongo_collection().aggregate(pipeline)).to_list()
+    return int(rows[0]["total"]) if rows else 0
+
+
+async def transactions_of_payment(payment_id: str) -> list[dict[str, Any]]:
+    """The journal transactions of one payment, oldest first (`by_payment` index)."""
+    cursor = LedgerTransaction.get_pymongo_collection().find(
+        {"payment_id": payment_id}).sort("created_at", 1)
+    return await cursor.to_list()
 
 
 async def sums_by(field_name: str, match: dict[str, Any] | None = None) -> dict[str, int]:

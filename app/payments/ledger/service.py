@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.core.database import Session
@@ -117,6 +118,16 @@ async def balances(account_names: Sequence[str]) -> dict[str, int]:
 async def pending_escrow(recipient_id: str) -> int:
     """Money captured for `recipient_id` and still held in escrow (not released or refunded)."""
     return await repository.pending_escrow(recipient_id)
+
+
+async def released_since(recipient_id: str, since: datetime) -> int:
+    """Paise released to the recipient's payable (its share, after commission) since `since`."""
+    return await repository.released_since(recipient_id, since)
+
+
+async def transactions_of_payment(payment_id: str) -> list[dict[str, Any]]:
+    """Every journal transaction of a payment, oldest first."""
+    return await repository.transactions_of_payment(payment_id)
 
 
 async def entries_of(account_names: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
