@@ -142,6 +142,7 @@ OPENAPI_TAGS = [
                                                    "sessions and their hash-chained logs"},
     {"name": "Admin", "description": "Admin-only views, platform rules and actions"},
     {"name": "Notifications", "description": "Your in-app notifications"},
+    {"name": "Appeals", "description": "Suspended dealers and technicians appeal their suspension"},
     {"name": "Audit", "description": "The append-only, hash-chained audit trail"},
     {"name": "Health", "description": "Liveness and readiness"},
 ]

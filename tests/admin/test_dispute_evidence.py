@@ -71,7 +71,7 @@ async def test_order_dispute_evidence_assembles_every_record_with_its_audit_seq(
     await calls.moved(api, buyer, call["id"], "end")
     dispute = await disputes.opened(purchase)
     assert (await disputes.note(dispute["id"], dealer, "Packed with foam")).status_code == 201
-    ops = await disputes.ops()
+    ops = await disputes.lead()
     hidden = await api.client.patch(f"/api/chat/{order_id}/messages/{reply['id']}",
                                     json={"hidden": True, "reason": "Abusive wording"},
                                     headers=ops.headers)
