@@ -41,16 +41,16 @@ def installed_tools() -> Path:
     when either manifest changes. Returns NPM_DIR (its node_modules holds the tools)."""
     if shutil.which("npm") is None:
         raise ToolError("npm is not installed: Node.js 20 and npm are needed for the TypeScript client")
-    wanted = {name: (CLIENT_DIR / name).read_text() for name in NPM_MANIFESTS}
-    current = {
-        name: (NPM_DIR / name).read_text() if (NPM_DIR / name).exists() else None
-        for name in NPM_MANIFESTS
-    }
-    if current != wanted or not (NPM_DIR / "node_modules" / ".bin" / "tsc").exists():
+    manifests = {name: (CLIENT_DIR / name).read_text() for name in NPM_MANIFESTS}
+    stamp = NPM_DIR / "installed.json"
+    wanted = json.dumps(manifests, sort_keys=True)
+    if not stamp.exists() or stamp.read_text() != wanted:
         NPM_DIR.mkdir(parents=True, exist_ok=True)
-        for name, text in wanted.items():
+        stamp.unlink(missing_ok=True)
+        for name, text in manifests.items():
             (NPM_DIR / name).write_text(text)
         run(["npm", "ci", "--no-audit", "--no-fund"], NPM_DIR, INSTALL_TIMEOUT)
+        stamp.write_text(wanted)
     return NPM_DIR
 
 
