@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-durability lint bench lock clean
+.PHONY: run test test-durability lint bench lock clean client
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ test-durability: $(STAMP)
 	$(BIN)/python -m pytest -q -m durability
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app tests bench tools
+
+# Regenerate the TypeScript client's types (clients/typescript/src/schema.d.ts) from the
+# OpenAPI document and type-check the client (npm tools installed once under var/npm).
+client: $(STAMP)
+	$(BIN)/python -m tools.ts_client
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
