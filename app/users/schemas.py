@@ -1,8 +1,8 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from app.core.permissions import AccountStatus, AdminScope, Role
 from app.core.schemas import APIModel
@@ -69,10 +69,21 @@ class UserRead(APIModel):
     updated_at: datetime
 
 
+def _non_null(schema: dict[str, Any]) -> None:
+    """Document an optional field as its non-null type: leaving it out is how to keep it."""
+    branches = schema.pop("anyOf", [])
+    schema.update(next(branch for branch in branches if branch.get("type") != "null"))
+    schema.pop("default", None)
+
+
 class ProfileUpdate(APIModel):
     """What an account edits of itself: its name and phone (null clears the phone)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=120)
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    # Absent means unchanged; a name can be changed but not cleared (no null in the schema).
+    name: str | None = Field(default=None, min_length=1, max_length=120,
+                             json_schema_extra=_non_null)
     phone: Phone | None = None
 
     @model_validator(mode="after")
