@@ -16,7 +16,8 @@ import yaml
 
 from app.core.config import Environment, Settings
 from app.main import create_fastapi
-from tests.helpers import PASSWORD, unique_email
+from tests.helpers import PASSWORD, Account, unique_email
+from tests.orders import factories as order_factories
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_NAME = "000_29267f231b470b7e.txt"
@@ -182,3 +183,28 @@ async def test_name_and_phone_left_out_at_signup_are_set_later_on_the_profile(cl
     assert updated.status_code == 200, updated.text
     me = (await client.get("/api/users/me", headers=headers)).json()["data"]
     assert (me["name"], me["phone"]) == ("Asha Rao", "+919812345678")
+
+
+async def test_the_seeds_bodyless_operations_work_with_only_their_path_parameters(api, client):
+    """A customer signed up with the seed's three fields buys; the seed's order validation
+    (no body, only `orderId`) answers one of the seed's statuses, and the admins' audit logs
+    need no query."""
+    signup = seed_operation("POST", "/api/auth/signup")
+    body = minimal_body(signup, email=unique_email("customer"), role="customer")
+    created = await client.post("/api/auth/signup", json=body)
+    buyer = await api.login(Account(created.json()["data"]["user"]["id"], body["email"],
+                                    body["password"], "customer"))
+    seller = await order_factories.shop(api)
+    product = await order_factories.part(api, seller)
+    order = await order_factories.placed(api, buyer, (product["id"], 1))
+
+    validate = seed_operation("POST", "/api/orders/{orderId}/validate")
+    assert "requestBody" not in validate
+    validated = await client.post(f"/api/orders/{order['id']}/validate", headers=buyer.headers)
+    assert str(validated.status_code) in {str(status) for status in validate["responses"]}, (
+        validated.text)
+
+    assert "parameters" not in seed_operation("GET", "/api/admin/audit/logs")
+    admin = await api.root_admin()
+    logs = await client.get("/api/admin/audit/logs", headers=admin.headers)
+    assert logs.status_code == 200, logs.text
