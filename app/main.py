@@ -80,6 +80,7 @@ from app.repairs import terminal as repair_terminal
 from app.repairs.router import router as repairs_router
 from app.repairs.terminal_router import router as repair_terminal_router
 from app.sandbox import SANDBOX_PATH, sandbox_app_for
+from app.technicians import onboarding as technician_onboarding
 from app.technicians import service as technicians_service
 from app.technicians.router import router as technicians_router
 from app.users import service as users_service
@@ -256,6 +257,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     repair_parts.register_repair_parts(repair_terminal)
     platform_rules_service.register_tier_usage(technicians_service.tiers_in_use,
                                                platform_rules_service.TECHNICIAN_COMMISSION)
+    users_service.register_rename_hook(technician_onboarding.follow_account_name)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=config.cors_origins, allow_credentials=True,

@@ -15,6 +15,11 @@ class TechnicianProfileExists(Conflict):
     default_message = "This account already has a technician profile"
 
 
+class NameRequired(RuleViolation):
+    default_message = ("Set your name first (PATCH /api/users/me): customers see it on your "
+                       "technician profile")
+
+
 class IllegalTechnicianTransition(IllegalTransition):
     default_message = "This technician status change is not allowed"
 

@@ -14,6 +14,7 @@ from app.platform_rules import service as platform_rules_service
 from app.technicians import repository
 from app.technicians.exceptions import (
     IllegalTechnicianTransition,
+    NameRequired,
     NotYourTechnicianProfile,
     ProfileNotEditable,
     SkillsByAdminsOnly,
@@ -37,6 +38,7 @@ from app.technicians.schemas import (
 from app.technicians.service import get_private, search_entry
 from app.technicians.transitions import allowed_actions, move_for
 from app.users import service as users_service
+from app.users.models import User
 
 # The account follows these moves (its sessions end at once when suspended or blocked).
 ACCOUNT_FOLLOWS: dict[TechnicianAction, AccountStatus] = {
@@ -51,9 +53,11 @@ async def submit_profile(actor: Actor, data: TechnicianCreate) -> Technician:
     if actor.technician_id is not None:
         raise TechnicianProfileExists
     account = await users_service.get_account(actor.id)
+    if account is None or not account.name:
+        raise NameRequired
     technician = Technician(
         user_id=actor.id,
-        name=account.name if account else "",
+        name=account.name,
         skills=list(data.skills),
         specialities=data.specialities,
         certifications=[Certification(**c.model_dump()) for c in data.certifications],
@@ -79,6 +83,18 @@ async def submit_profile(actor: Actor, data: TechnicianCreate) -> Technician:
         return await transaction(work)
     except DuplicateKeyError:
         raise TechnicianProfileExists from None
+
+
+async def follow_account_name(session: Session, account: User, name: str) -> None:
+    """The account was renamed (in `session`): its technician profile and search entry show
+    the new name."""
+    if account.technician_id is None:
+        return
+    technician = await repository.rename(session, account.technician_id, name)
+    if technician is not None and technician.search_cell:
+        cell, entry = search_entry(technician)
+        await repository.move_search_entry(session, technician.id, technician.search_cell,
+                                           cell, entry)
 
 
 async def _editable_by(actor: Actor, technician_id: str, data: TechnicianUpdate) -> Technician:

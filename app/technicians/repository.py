@@ -145,6 +145,17 @@ async def force_update(
     return before.get("search_cell") if before else None
 
 
+async def rename(session: Session, technician_id: str, name: str) -> Technician | None:
+    """Show the account's new name on its profile (the version moves on, so a concurrent
+    guarded write, which may move the search entry, reloads and keeps the name)."""
+    doc = await _collection().find_one_and_update(
+        {"_id": technician_id},
+        {"$set": {"name": name, "updated_at": clock.utcnow()}, "$inc": {"version": 1}},
+        return_document=ReturnDocument.AFTER, session=session,
+    )
+    return Technician.model_validate(doc) if doc else None
+
+
 async def add_location(session: Session, record: LocationRecord) -> None:
     await record.insert(session=session)
 

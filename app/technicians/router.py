@@ -38,7 +38,9 @@ MAX_NEARBY = 50
 async def submit_profile(
     body: TechnicianCreate, actor: require(Permission.TECHNICIAN_PROFILE_SUBMIT)
 ) -> Envelope[TechnicianRead]:
-    """Submit the signed-in technician account's profile for admin approval (once)."""
+    """Submit the signed-in technician account's profile for admin approval (once); it shows
+    the account's name, so an account without one (optional at signup) sets it first with
+    PATCH /api/users/me (422 until then)."""
     technician = await onboarding.submit_profile(actor, body)
     return ok(await service.shown_private(technician, actor), "Technician profile submitted")
 

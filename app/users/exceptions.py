@@ -27,3 +27,7 @@ class NotABusinessApplicant(IllegalTransition):
 
 class SessionNotFound(NotFound):
     default_message = "Session not found"
+
+
+class ProfileChangedMeanwhile(Conflict):
+    default_message = "Your profile changed meanwhile; reload and retry"

@@ -34,7 +34,7 @@ class User(Document):
     email: str
     password_hash: str
     role: Role
-    name: str
+    name: str | None = None
     phone: str | None = None
     status: AccountStatus
     status_reason: str | None = None

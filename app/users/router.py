@@ -14,6 +14,7 @@ from app.users.schemas import (
     BusinessVerificationIn,
     PasswordChanged,
     PasswordChangeIn,
+    ProfileUpdate,
     SessionRead,
     StatusChangeIn,
     UserRead,
@@ -29,6 +30,13 @@ UserManager = require(Permission.USERS_MANAGE)
 async def me(account: CurrentAccount) -> Envelope[UserRead]:
     """The signed-in account's own profile."""
     return ok(UserRead.model_validate(account))
+
+
+@router.patch("/api/users/me", responses=responses(409, 422))
+async def update_me(body: ProfileUpdate, actor: CurrentActor) -> Envelope[UserRead]:
+    """Set or change your own name and phone (optional at signup); a technician's new name
+    shows on its technician profile too."""
+    return ok(UserRead.model_validate(await service.update_profile(actor, body)), "Profile updated")
 
 
 @router.post("/api/users/me/password", responses=responses(422))

@@ -1,8 +1,8 @@
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from app.core.permissions import AccountStatus, AdminScope, Role
 from app.core.schemas import APIModel
@@ -23,8 +23,13 @@ class SignupIn(APIModel):
     email: EmailStr
     password: NewPassword
     role: Literal["dealer", "technician", "customer"]
-    name: str = Field(min_length=1, max_length=120)
-    phone: Phone | None = None
+    name: str | None = Field(
+        default=None, min_length=1, max_length=120,
+        description="Optional: set or change it later with PATCH /api/users/me",
+    )
+    phone: Phone | None = Field(
+        default=None, description="Optional: set or change it later with PATCH /api/users/me"
+    )
     business: BusinessIn | None = Field(
         default=None, description="Customers and technicians: applies to buy B2B once an admin verifies it"
     )
@@ -53,7 +58,7 @@ class UserRead(APIModel):
     id: str
     email: str
     role: Role
-    name: str
+    name: str | None = None
     phone: str | None = None
     status: AccountStatus
     status_reason: str | None = None
@@ -62,6 +67,32 @@ class UserRead(APIModel):
     buyer_type: BuyerType
     created_at: datetime
     updated_at: datetime
+
+
+def _non_null(schema: dict[str, Any]) -> None:
+    """Document an optional field as its non-null type: leaving it out is how to keep it."""
+    branches = schema.pop("anyOf", [])
+    schema.update(next(branch for branch in branches if branch.get("type") != "null"))
+    schema.pop("default", None)
+
+
+class ProfileUpdate(APIModel):
+    """What an account edits of itself: its name and phone (null clears the phone)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    # Absent means unchanged; a name can be changed but not cleared (no null in the schema).
+    name: str | None = Field(default=None, min_length=1, max_length=120,
+                             json_schema_extra=_non_null)
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> "ProfileUpdate":
+        if not self.model_fields_set:
+            raise ValueError("send at least one of name, phone")
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be cleared, only changed")
+        return self
 
 
 class StatusChangeIn(APIModel):

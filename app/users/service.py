@@ -1,6 +1,7 @@
 """Accounts: signup, admin governance of status and B2B verification, admin creation."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app.audit import service as audit
@@ -29,6 +30,7 @@ from app.users.exceptions import (
     IllegalStatusChange,
     NotABusinessApplicant,
     OwnStatusChange,
+    ProfileChangedMeanwhile,
     UserNotFound,
 )
 from app.users.models import Business, BusinessVerification, BuyerType, User
@@ -36,12 +38,23 @@ from app.users.schemas import (
     AdminCreateIn,
     BusinessVerificationAction,
     BusinessVerificationIn,
+    ProfileUpdate,
     SignupIn,
     StatusChangeIn,
 )
 from app.users.transitions import BUSINESS_REVIEW_FROM, OVERRIDABLE, STATUS_TRANSITIONS
 
 log = logging.getLogger(__name__)
+
+# Told, in the transaction that renames an account, its new name (the technician profile
+# shows the account's name to customers).
+RenameHook = Callable[[Session, User, str], Awaitable[object]]
+_rename_hooks: list[RenameHook] = []
+
+
+def register_rename_hook(hook: RenameHook) -> None:
+    if hook not in _rename_hooks:
+        _rename_hooks.append(hook)
 
 
 def actor_of(user: User, session_id: str | None = None) -> Actor:
@@ -105,6 +118,33 @@ async def signup(data: SignupIn) -> User:
         else None,
     )
     return await _insert_account(user, Actor.of(user.id, role), "user.signed_up")
+
+
+async def update_profile(actor: Actor, data: ProfileUpdate) -> User:
+    """Set the caller's own name and/or phone (both optional at signup)."""
+    account = await get_visible(actor, actor.id)
+    after = data.model_dump(include=data.model_fields_set)
+    before = {field: getattr(account, field) for field in after}
+    changes = audit.diff(before, after)
+    if not changes:
+        return account
+
+    async def work(session: Session) -> None:
+        changed = await repository.update_if(
+            session, account.id, before, {**after, "updated_at": clock.utcnow()}
+        )
+        if not changed:
+            raise ProfileChangedMeanwhile
+        if "name" in changes:
+            for hook in _rename_hooks:
+                await hook(session, account, after["name"])
+        await audit.record(
+            session, actor=actor, action="user.profile_updated", subject_type="user",
+            subject_id=account.id, changes=changes,
+        )
+
+    await transaction(work)
+    return await get_visible(actor, actor.id)
 
 
 async def _insert_account(user: User, actor: Actor, action: str, reason: str | None = None) -> User:

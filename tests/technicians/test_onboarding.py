@@ -1,8 +1,12 @@
 from tests.dealers.factories import submitted_dealer
-from tests.helpers import assert_error, field_errors
+from tests.helpers import PASSWORD, Account, assert_error, field_errors, unique_email
 from tests.technicians.factories import (
+    BANGALORE,
     approve,
     approved_technician,
+    nearby,
+    send_fix,
+    set_available,
     submitted_technician,
     technician_profile,
 )
@@ -131,3 +135,39 @@ async def test_admin_lists_technicians_for_review(api, client):
     everyone = await client.get("/api/admin/technicians", headers=admin.headers)
     assert {t["id"] for t in everyone.json()["data"]["items"]} == {
         hardware["id"], software["id"], approved["id"]}
+
+
+async def test_a_technician_signed_up_without_a_name_sets_it_before_its_profile_and_renames_follow(
+    api, client
+):
+    email = unique_email("technician")
+    signed_up = await client.post("/api/auth/signup", json={
+        "email": email, "password": PASSWORD, "role": "technician"})
+    assert signed_up.status_code == 201, signed_up.text
+    account = await api.login(Account(signed_up.json()["data"]["user"]["id"], email, PASSWORD,
+                                      "technician"))
+    refused = await client.post("/api/technicians", json=technician_profile(),
+                                headers=account.headers)
+    assert "PATCH /api/users/me" in assert_error(refused, 422)["message"]
+
+    named = await client.patch("/api/users/me", json={"name": "Ravi Kumar"},
+                               headers=account.headers)
+    assert named.status_code == 200, named.text
+    submitted = await client.post("/api/technicians", json=technician_profile(),
+                                  headers=account.headers)
+    assert submitted.status_code == 201, submitted.text
+    technician_id = submitted.json()["data"]["id"]
+    assert submitted.json()["data"]["name"] == "Ravi Kumar"
+    await approve(api, technician_id)
+    assert (await send_fix(api, account, technician_id, *BANGALORE)).status_code == 201
+    assert (await set_available(api, account, technician_id)).status_code == 200
+
+    renamed = await client.patch("/api/users/me", json={"name": "Ravi K. Kumar"},
+                                 headers=account.headers)
+    assert renamed.status_code == 200, renamed.text
+    customer = await api.customer()
+    profile = await client.get(f"/api/technicians/{technician_id}", headers=customer.headers)
+    assert profile.json()["data"]["name"] == "Ravi K. Kumar"
+    found = (await nearby(api, customer, *BANGALORE)).json()["data"]["items"]
+    assert [(item["technicianId"], item["name"]) for item in found] == [
+        (technician_id, "Ravi K. Kumar")]
