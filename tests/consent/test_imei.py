@@ -79,9 +79,9 @@ async def test_compliance_admin_needs_no_consent_and_is_audited(api):
 async def test_a_consent_never_passes_to_the_next_technician(api, mongo_db):
     repair, customer, first, _ = await software_job(api)
     await granted_consent(api, first, customer, repair["id"], ["imei_access"])
-    ops = await api.admin("ops")
-    successor, profile = await approved_technician(api, ops, skills=["software"])
-    data_of(await assignment(api, ops, repair["id"], "reassign", technicianId=profile["id"],
+    lead = await api.admin("ops_lead")  # taking an accepted job away is an override
+    successor, profile = await approved_technician(api, lead, skills=["software"])
+    data_of(await assignment(api, lead, repair["id"], "reassign", technicianId=profile["id"],
                              reason="The first technician fell ill"))
     data_of(await assignment(api, successor, repair["id"], "accept"))
     refused = assert_error(await reveal(api, successor, repair["id"]), 403)
