@@ -2050,7 +2050,9 @@ export interface paths {
         put?: never;
         /**
          * Submit Profile
-         * @description Submit the signed-in technician account's profile for admin approval (once).
+         * @description Submit the signed-in technician account's profile for admin approval (once); it shows
+         *     the account's name, so an account without one (optional at signup) sets it first with
+         *     PATCH /api/users/me (422 until then).
          */
         post: operations["submit_profile_api_technicians_post"];
         delete?: never;
@@ -2300,7 +2302,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Me
+         * @description Set or change your own name and phone (optional at signup); a technician's new name
+         *     shows on its technician profile too.
+         */
+        patch: operations["update_me_api_users_me_patch"];
         trace?: never;
     };
     "/api/users/me/password": {
@@ -6486,6 +6493,16 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /**
+         * ProfileUpdate
+         * @description What an account edits of itself: its name and phone (null clears the phone).
+         */
+        ProfileUpdate: {
+            /** Name */
+            name?: string;
+            /** Phone */
+            phone?: string | null;
+        };
         /** PublicAddress */
         PublicAddress: {
             /** City */
@@ -7213,11 +7230,17 @@ export interface components {
              * Format: email
              */
             email: string;
-            /** Name */
-            name: string;
+            /**
+             * Name
+             * @description Optional: set or change it later with PATCH /api/users/me
+             */
+            name?: string | null;
             /** Password */
             password: string;
-            /** Phone */
+            /**
+             * Phone
+             * @description Optional: set or change it later with PATCH /api/users/me
+             */
             phone?: string | null;
             /**
              * Role
@@ -7533,7 +7556,7 @@ export interface components {
             /** Id */
             id: string;
             /** Name */
-            name: string;
+            name?: string | null;
             /** Phone */
             phone?: string | null;
             role: components["schemas"]["Role"];
@@ -14231,6 +14254,58 @@ export interface operations {
             };
             /** @description Your role or scope does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_me_api_users_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_UserRead_"];
+                };
+            };
+            /** @description Not signed in, or the token is no longer valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Your role or scope does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflict or illegal state transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation or business-rule failure */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
