@@ -5,13 +5,15 @@ from shared machinery are declared here, from what each route actually depends o
 - a JSON body: 400 (malformed JSON), 413 (too large), 422 (invalid);
 - a `cursor` query parameter: 400 (a cursor that is not one of ours);
 - any parameter: 422;
-- the rate-limit dependency: 400 (malformed X-Device-Id), 429, 503 (database unavailable);
+- the rate-limit dependency: 400 (malformed X-Device-Id), 503 (database unavailable) and,
+  but for signed webhooks, 429 and 403 (an address blocked after abuse);
 - the bearer token: 401, 403 (suspended); the token is *required* only where the route
   depends on `signed_in` (the caller must be signed in), optional elsewhere (public reads
   that tailor their answer to a signed-in caller).
 Every error response carries the error envelope's schema.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,10 +23,12 @@ from fastapi.openapi.utils import _get_api_route_for_openapi, get_openapi
 from fastapi.routing import iter_route_contexts
 
 from app.core.errors import ERROR_RESPONSES
+from app.core.ratelimit import SIGNED_WEBHOOK_PATHS
 from app.core.schemas import ErrorEnvelope
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorEnvelope"}
+FASTAPI_VALIDATION_ERROR = "#/components/schemas/HTTPValidationError"
 BODY_ERRORS = {400: "Malformed JSON body", 413: "Request body too large",
                422: "Validation failed"}
 
@@ -42,7 +46,7 @@ def _declare(operation: dict[str, Any], code: int, description: str | None = Non
         responses[str(code)] = {"description": description or ERROR_RESPONSES[code]["description"]}
 
 
-def _declare_core_statuses(operation: dict[str, Any], rate_limited: bool) -> None:
+def _declare_core_statuses(operation: dict[str, Any], path: str, rate_limited: bool) -> None:
     if "requestBody" in operation:
         for code, description in BODY_ERRORS.items():
             _declare(operation, code, description)
@@ -52,8 +56,12 @@ def _declare_core_statuses(operation: dict[str, Any], rate_limited: bool) -> Non
     if parameters:
         _declare(operation, 422)
     if rate_limited:
-        for code in (400, 429, 503):
-            _declare(operation, code)
+        _declare(operation, 400)
+        _declare(operation, 503)
+        if path not in SIGNED_WEBHOOK_PATHS:
+            _declare(operation, 429)
+            _declare(operation, 403, "Your role or scope does not allow this, or the address "
+                                     "is blocked after repeated abuse")
     if operation.get("security"):
         for code in (401, 403):
             _declare(operation, code)
@@ -68,7 +76,9 @@ def _set_security(operation: dict[str, Any], required: bool) -> None:
 
 def _attach_error_schema(operation: dict[str, Any]) -> None:
     for code, response in operation.get("responses", {}).items():
-        if code[0] in "45" and "content" not in response:
+        # FastAPI's own 422 model (a bare `detail` list) is not what the handlers answer.
+        if code[0] in "45" and (
+                "content" not in response or FASTAPI_VALIDATION_ERROR in json.dumps(response)):
             response["content"] = {"application/json": {"schema": ERROR_SCHEMA}}
 
 
@@ -95,10 +105,12 @@ def install_openapi(app: FastAPI, *, rate_limit: Callable[..., Any],
                 operation = item.get(method.lower())
                 if operation is None:
                     continue
-                _declare_core_statuses(operation, rate_limit in calls)
+                _declare_core_statuses(operation, route.path_format, rate_limit in calls)
                 _set_security(operation, signed_in in calls)
                 _attach_error_schema(operation)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
         schemas["ErrorEnvelope"] = ErrorEnvelope.model_json_schema(
             ref_template="#/components/schemas/{model}", by_alias=True)
         app.openapi_schema = document
