@@ -16,6 +16,7 @@ from app.appeals.router import router as appeals_router
 from app.audit import service as audit_service
 from app.audit import tasks as audit_tasks
 from app.audit.router import router as audit_router
+from app.auth.dependencies import signed_in_actor
 from app.auth.router import router as auth_router
 from app.calls import socket as calls_socket  # noqa: F401  (declares the call:* events)
 from app.calls import tasks as call_tasks
@@ -42,6 +43,7 @@ from app.core.middleware import (
     SecurityHeaders,
     TooLargeEnvelope,
 )
+from app.core.openapi import install_openapi
 from app.core.permissions import SYSTEM_ACTOR
 from app.core.ratelimit import RateLimiter, enforce_rate_limit
 from app.core.swagger import install_swagger_ui
@@ -272,6 +274,7 @@ def create_fastapi(config: Settings) -> FastAPI:
     app.include_router(media_router, dependencies=[Depends(enforce_rate_limit)],
                        max_body_size=media_service.upload_body_limit(config.media))
     app.include_router(ops_router)
+    install_openapi(app, rate_limit=enforce_rate_limit, signed_in=signed_in_actor)
     install_swagger_ui(app)
     _add_root_redirect(app)
     install_demo(app, config)

@@ -1,7 +1,6 @@
 """The governance console's routes: the admin dashboard, the approval queue, the overrides,
 a dispute's evidence, and the dealer's and the technician's own dashboards."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -20,6 +19,7 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
+from app.core.validators import IsoDatetime
 
 router = APIRouter(tags=["Admin"], responses=responses(401, 403))
 
@@ -91,8 +91,8 @@ async def approval_queue(actor: GovernanceReader, page: Pagination) -> Envelope[
 async def override_log(
     actor: OverridesReader,
     page: Pagination,
-    since: Annotated[datetime | None, Query(alias="from", description="at or after")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="before")] = None,
+    since: Annotated[IsoDatetime | None, Query(alias="from", description="at or after")] = None,
+    until: Annotated[IsoDatetime | None, Query(alias="to", description="before")] = None,
 ) -> Envelope[Page[OverrideRead]]:
     """Every use of an override right (compliance, ops_lead), newest first: early escrow
     releases, deliveries marked for the buyer, disputes resolved before delivery, repairs

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -18,6 +17,7 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
+from app.core.validators import IsoDatetime
 
 router = APIRouter(tags=["Audit"], responses=responses(401, 403))
 AuditReader = require(Permission.AUDIT_READ)
@@ -31,8 +31,8 @@ async def _list_logs(
     subject_id: Annotated[str | None, Query(alias="subjectId", max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     override: bool | None = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[IsoDatetime | None, Query(alias="from")] = None,
+    until: Annotated[IsoDatetime | None, Query(alias="to")] = None,
     pending: Annotated[bool, Query(
         description="List the entries still waiting for the sequencer instead of the chain",
     )] = False,
@@ -96,8 +96,8 @@ async def checkpoint_key() -> Envelope[SigningKeyRead]:
 )
 async def export_audit(
     actor: AuditReader,
-    since: Annotated[datetime, Query(alias="from", description="Start of the window (inclusive)")],
-    until: Annotated[datetime, Query(alias="to", description="End of the window (exclusive)")],
+    since: Annotated[IsoDatetime, Query(alias="from", description="Start of the window (inclusive)")],
+    until: Annotated[IsoDatetime, Query(alias="to", description="End of the window (exclusive)")],
     form: Annotated[export.ExportFormat, Query(alias="format")] = export.ExportFormat.JSONL,
 ) -> StreamingResponse:
     """Stream the chained audit entries with `at` in [from, to), in `seq` order (compliance).

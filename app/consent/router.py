@@ -30,7 +30,7 @@ token_router = APIRouter(prefix="/api/remote-sessions", tags=["Software-repair c
 RepairId = Annotated[str, Path(alias="repairId", max_length=64)]
 ConsentId = Annotated[str, Path(alias="consentId", max_length=64)]
 SessionId = Annotated[str, Path(alias="sessionId", max_length=64)]
-SessionToken = Annotated[str | None, Header(alias="X-Session-Token", max_length=200)]
+SessionToken = Annotated[str, Header(alias="X-Session-Token", max_length=200)]
 
 
 @router.post("/consents", status_code=201, responses=responses(403, 404, 409, 422))
@@ -79,7 +79,7 @@ async def open_remote_session(repair_id: RepairId,
              responses=responses(403, 404, 409, 422))
 async def record_session_event(repair_id: RepairId, session_id: SessionId,
                                body: SessionEventCreate, actor: CurrentActor,
-                               x_session_token: SessionToken = None,
+                               x_session_token: SessionToken,
                                ) -> Envelope[SessionEventRead]:
     """Append an event to the session's hash-chained log (the technician's agent, with
     `X-Session-Token`); 409 `SESSION_ENDED` once the session has ended."""

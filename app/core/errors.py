@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.context import current_trace_id
 
 log = logging.getLogger(__name__)
+MALFORMED_BODY = "Malformed JSON body"
 
 
 class AppError(Exception):
@@ -126,7 +127,7 @@ async def _database_unavailable(_: Request, exc: ConnectionFailure) -> JSONRespo
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = list(exc.errors())
     if _is_malformed_body(errors):
-        return error_response(400, "Malformed JSON body")
+        return error_response(400, MALFORMED_BODY)
     fields = [
         {"field": _field_path(error["loc"]), "message": error["msg"]} for error in errors
     ]
@@ -134,7 +135,9 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
 
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    messages = {404: "Route not found", 405: "Method not allowed"}
+    # FastAPI's only own 400 is a body it cannot decode (not UTF-8, not JSON): the same
+    # answer as a body that is not valid JSON.
+    messages = {400: MALFORMED_BODY, 404: "Route not found", 405: "Method not allowed"}
     message = messages.get(exc.status_code) or str(exc.detail)
     return error_response(exc.status_code, message, None, getattr(exc, "headers", None))
 

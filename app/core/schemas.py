@@ -40,6 +40,17 @@ class Envelope(BaseModel, Generic[T]):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class ErrorEnvelope(BaseModel):
+    """Every error answer: `data` holds details such as `{errors: [{field, message}]}`."""
+
+    success: bool = False
+    message: str
+    data: Any = None
+    trace_id: str | None = Field(None, serialization_alias="traceId", alias="traceId")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class Page(APIModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None

@@ -1,13 +1,15 @@
-"""Formats shared by several domains: GSTIN, PAN, pincode, phone, passwords."""
+"""Formats shared by several domains: GSTIN, PAN, pincode, phone, passwords, ISO times."""
 
 import re
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 GSTIN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
 PAN_PATTERN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
 PINCODE_PATTERN = re.compile(r"^[1-9][0-9]{5}$")
+ISO_DATE_PREFIX = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PHONE_PATTERN = re.compile(r"^\+?[0-9]{10,15}$")
 
 PASSWORD_MIN_LENGTH = 10
@@ -40,6 +42,13 @@ def check_password_strength(password: str) -> str:
     return password
 
 
+def _iso_8601_text(value: Any) -> Any:
+    # Pydantic also reads a number ("0.5") as Unix seconds; the contract says date-time.
+    if isinstance(value, str) and not ISO_DATE_PREFIX.match(value):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-01-31T09:30:00Z")
+    return value
+
+
 Gstin = Annotated[str, AfterValidator(_matching(GSTIN_PATTERN, "GSTIN", upper=True))]
 Pan = Annotated[str, AfterValidator(_matching(PAN_PATTERN, "PAN", upper=True))]
 Pincode = Annotated[str, AfterValidator(_matching(PINCODE_PATTERN, "6-digit pincode"))]
@@ -48,3 +57,5 @@ NewPassword = Annotated[
     str, Field(max_length=PASSWORD_MAX_LENGTH), AfterValidator(check_password_strength)
 ]
 Reason = Annotated[str, Field(min_length=3, max_length=500)]
+# A date-time in a query string: ISO 8601 only.
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_8601_text)]

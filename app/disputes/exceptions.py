@@ -47,15 +47,5 @@ class DisputeAmountInvalid(RuleViolation):
         })
 
 
-class IdempotencyKeyRequired(RuleViolation):
-    default_message = "Resolving a dispute needs an Idempotency-Key header"
-
-    def __init__(self) -> None:
-        super().__init__(None, {"errors": [{
-            "field": "header.Idempotency-Key",
-            "message": "required to resolve a dispute; reuse it to retry",
-        }]})
-
-
 class TooManyNotes(RuleViolation):
     default_message = "This dispute has reached the maximum number of notes"

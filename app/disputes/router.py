@@ -9,7 +9,6 @@ from app.core.pagination import Pagination
 from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
 from app.disputes import opening, resolution, service
-from app.disputes.exceptions import IdempotencyKeyRequired
 from app.disputes.models import DisputeStatus
 from app.disputes.schemas import DisputeAdminUpdate, DisputeCreate, DisputeNoteIn, DisputeRead
 from app.disputes.service import DisputeFilter, DisputeView
@@ -20,8 +19,8 @@ StatusFilter = Annotated[DisputeStatus | None, Query(description="Only disputes 
 DisputeOpener = require(Permission.DISPUTES_OPEN)
 DisputeReader = require(Permission.DISPUTES_READ_ALL)
 DisputeManager = require(Permission.DISPUTES_MANAGE)
-# Optional at the HTTP level: a note may go without one, resolving answers 422 without it.
-OptionalIdemKey = Annotated[str | None, IdempotencyKey]
+# Required for notes too: the route has one contract, and a retried note is added once.
+IdemKey = Annotated[str, IdempotencyKey]
 
 
 def _read(view: DisputeView, actor: Actor) -> DisputeRead:
@@ -97,10 +96,10 @@ AWAITS_APPROVAL = ("Decision recorded as the first approval; the release above t
                                               "completes it"}})
 async def update_dispute(
     dispute_id: DisputeId, body: DisputeAdminUpdate, actor: DisputeManager,
-    key: OptionalIdemKey = None,
+    key: IdemKey,
 ) -> Any:
-    """Add an admin note `{note}`, or resolve `{resolution, buyerAmount?, note}` (ops; needs
-    an Idempotency-Key): refund_buyer, release_to_dealer or split. Decided before delivery
+    """Add an admin note `{note}`, or resolve `{resolution, buyerAmount?, note}` (ops; both
+    need an Idempotency-Key): refund_buyer, release_to_dealer or split. Decided before delivery
     it is an override (the ops leader's, 403 for others) that closes the order; on an escrow
     released already, the buyer's part is a refund after release."""
     if not body.resolves:
@@ -110,11 +109,7 @@ async def update_dispute(
             view = await service.add_admin_note(actor, dispute_id, body.note or "")
             return 200, ok(_read(view, actor), "Note added")
 
-        if key is None:
-            return (await note())[1]
         return await run_once(f"disputes.note:{actor.id}:{dispute_id}", key, body, note)
-    if key is None:
-        raise IdempotencyKeyRequired
 
     async def work() -> tuple[int, Envelope[DisputeRead]]:
         view = await resolution.resolve(actor, dispute_id, body)

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -8,6 +7,7 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
+from app.core.validators import IsoDatetime
 from app.dealers.models import DealerStatus
 from app.orders import checkout, lifecycle, queries, review
 from app.orders.models import Channel, OrderStatus
@@ -104,8 +104,8 @@ async def list_all_orders(
     dealer_id: Annotated[str | None, Query(alias="dealerId", max_length=64)] = None,
     buyer_id: Annotated[str | None, Query(alias="buyerId", max_length=64)] = None,
     channel: Channel | None = None,
-    since: Annotated[datetime | None, Query(alias="from", description="Placed at or after")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Placed before")] = None,
+    since: Annotated[IsoDatetime | None, Query(alias="from", description="Placed at or after")] = None,
+    until: Annotated[IsoDatetime | None, Query(alias="to", description="Placed before")] = None,
     dealer_status: Annotated[DealerStatus | None, Query(
         alias="dealerStatus",
         description="Only orders of dealers now in this status; unless `status` is given, only "

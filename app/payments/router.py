@@ -66,14 +66,15 @@ TOO_LARGE = {413: {"description": "Body above PAYMENT_WEBHOOK_MAX_BODY_BYTES"}}
 @webhook_router.post("/api/payments/webhook", responses={**responses(400), **TOO_LARGE})
 async def gateway_webhook(
     request: Request,
-    signature: Annotated[str | None, Header(alias="X-Razorpay-Signature")] = None,
-    event_id: Annotated[str | None, Header(alias="X-Razorpay-Event-Id", max_length=128)] = None,
+    signature: Annotated[str, Header(alias="X-Razorpay-Signature")],
+    event_id: Annotated[str, Header(alias="X-Razorpay-Event-Id", max_length=128)],
 ) -> Envelope[WebhookAck]:
     """Razorpay webhooks (signed; no bearer token). Each event id is applied once.
 
     Exempt from per-IP limits and blocks (a burst of genuine events is never throttled);
-    bodies above PAYMENT_WEBHOOK_MAX_BODY_BYTES get 413; bad signatures get 400 and are
-    counted into one `webhook_bad_signatures` alert per window, not audited one by one."""
+    bodies above PAYMENT_WEBHOOK_MAX_BODY_BYTES get 413; without both headers 422; bad
+    signatures get 400 and are counted into one `webhook_bad_signatures` alert per window,
+    not audited one by one."""
     outcome = await service.receive_webhook(await request.body(), signature, event_id)
     return ok(WebhookAck(outcome=outcome))
 

@@ -1,6 +1,5 @@
 """HTTP only: parse the request, call the service, return the schema. No queries, no rules."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -10,6 +9,7 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Actor, Permission
 from app.core.schemas import Envelope, Page, ok
+from app.core.validators import IsoDatetime
 from app.repairs import assignment, booking, lifecycle, service
 from app.repairs.models import IssueType, RepairStatus
 from app.repairs.repository import RepairFilter
@@ -95,8 +95,8 @@ async def list_all_repairs(
     issue_type: Annotated[IssueType | None, Query(alias="issueType")] = None,
     technician_id: Annotated[str | None, Query(alias="technicianId", max_length=64)] = None,
     customer_id: Annotated[str | None, Query(alias="customerId", max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="Booked at or after")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Booked before")] = None,
+    since: Annotated[IsoDatetime | None, Query(alias="from", description="Booked at or after")] = None,
+    until: Annotated[IsoDatetime | None, Query(alias="to", description="Booked before")] = None,
 ) -> Envelope[Page[RepairRead]]:
     """Every repair, newest first; filter by status, issue type, technician, customer, dates."""
     filters = RepairFilter(status=status, issue_type=issue_type, technician_id=technician_id,

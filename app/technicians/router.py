@@ -1,6 +1,5 @@
 """HTTP only: parse the request, call the service, return the schema. No queries, no rules."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -10,6 +9,7 @@ from app.core.errors import responses
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
+from app.core.validators import IsoDatetime
 from app.technicians import availability, location, nearby, onboarding, service
 from app.technicians.models import Skill, TechnicianStatus
 from app.technicians.schemas import (
@@ -129,8 +129,8 @@ async def send_location(tech_id: TechId, body: FixIn, actor: OnDuty) -> Envelope
 @router.get("/api/technicians/{techId}/locations", responses=responses(404))
 async def location_history(
     tech_id: TechId, actor: CurrentActor, page: Pagination,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[IsoDatetime | None, Query(alias="from")] = None,
+    until: Annotated[IsoDatetime | None, Query(alias="to")] = None,
 ) -> Envelope[Page[LocationItem]]:
     """Accepted fixes of the last 7 days, newest first, `from`/`to` on recordedAt (the
     technician itself and admins)."""

@@ -47,9 +47,10 @@ class Disputes:
 
     async def patch(self, dispute_id: str, body: dict[str, Any], admin: Account | None = None,
                     **headers: str) -> httpx.Response:
+        """PATCH with a fresh Idempotency-Key unless `headers` carry one."""
         admin = admin or await self.lead()
         return await self.client.patch(f"/api/admin/disputes/{dispute_id}", json=body,
-                                       headers={**admin.headers, **headers})
+                                       headers={**admin.headers, **(headers or idem())})
 
     async def resolve(self, dispute_id: str, resolution: str, buyer_amount: Any = None,
                       admin: Account | None = None, note: str = "Photos confirm the damage",
@@ -57,7 +58,7 @@ class Disputes:
         body: dict[str, Any] = {"resolution": resolution, "note": note}
         if buyer_amount is not None:
             body["buyerAmount"] = buyer_amount
-        return await self.patch(dispute_id, body, admin, **(headers or idem()))
+        return await self.patch(dispute_id, body, admin, **headers)
 
     async def audited(self, action: str, subject_id: str, count: int = 1) -> list[dict[str, Any]]:
         return await self.api.audited(await self.auditor(), action, subject_id, count)

@@ -200,8 +200,10 @@ async def test_resolving_twice_is_409_and_a_replay_returns_the_first_result(
 async def test_resolving_needs_an_idempotency_key(pay: Payments, disputes: Disputes):
     _, dispute = await disputed(pay, disputes)
 
-    response = await disputes.patch(dispute["id"], {"resolution": "refund_buyer",
-                                                    "note": "Refund in full"})
+    lead = await disputes.lead()
+    response = await disputes.client.patch(
+        f"/api/admin/disputes/{dispute['id']}",
+        json={"resolution": "refund_buyer", "note": "Refund in full"}, headers=lead.headers)
 
     body = assert_error(response, 422)
     assert body["data"]["errors"][0]["field"] == "header.Idempotency-Key"
