@@ -29,6 +29,7 @@ READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 POLL_INTERVAL = 0.2
 PASSWORD = "C0ntract-Passw0rd!"
+TOKEN_TTL_SECONDS = 4 * 3600
 Tokens = dict[str, str | None]
 
 
@@ -63,6 +64,9 @@ class Server:
             "HOST": "127.0.0.1", "PORT": str(self.port), "RATE_LIMITS_ENABLED": "false",
             "APP_ENV": "development", "PAYMENT_GATEWAY": "sandbox", "PAYOUT_PROVIDER": "sandbox",
             "LOG_LEVEL": "WARNING",
+            # schemathesis runs each role in turn, for minutes: the tokens made at the start
+            # must outlive the run.
+            "ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
         }
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(

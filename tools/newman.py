@@ -4,6 +4,7 @@
 environment file's BASE_URL, ADMIN_EMAIL and ADMIN_PASSWORD)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -56,11 +57,12 @@ def run_flows(base_url: str, admin_email: str, admin_password: str) -> None:
         "--env-var", f"BASE_URL={base_url}",
         "--env-var", f"ADMIN_EMAIL={admin_email}",
         "--env-var", f"ADMIN_PASSWORD={admin_password}",
-        "--bail", "--color", "off", "--timeout-request", str(REQUEST_TIMEOUT_MS),
+        "--bail", "--timeout-request", str(REQUEST_TIMEOUT_MS),
+        "--color", "off",  # and FORCE_COLOR=0 below, which uncolours the failure table too
     ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                                cwd=REPO_ROOT)
+                                cwd=REPO_ROOT, env={**os.environ, "FORCE_COLOR": "0"})
     except subprocess.TimeoutExpired as timeout:
         partial = timeout.stdout or b""
         if isinstance(partial, bytes):
