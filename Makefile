@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-durability lint bench lock clean client
+.PHONY: run test test-durability lint bench postman contract client lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ client: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Regenerates postman/collection.json and postman/environment.json from the OpenAPI document.
+postman: $(STAMP)
+	$(BIN)/python -m tools.postman
+
+# Starts the app on a fresh embedded database and runs newman (the Postman flows) and
+# schemathesis against it (Node.js needed; newman is installed into var/npm).
+contract: $(STAMP)
+	$(BIN)/python -m tools.contract
 
 # Refresh the lock files after changing dependencies in pyproject.toml.
 lock: | $(BIN)/python
