@@ -187,6 +187,8 @@ def check(flows_only: bool = False) -> int:
 
 
 def main() -> None:
+    # Stopped from outside (the test session ended first): unwind, so the server stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows-only", action="store_true", help="newman only, no schemathesis")
     failures = check(parser.parse_args().flows_only)

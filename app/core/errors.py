@@ -157,6 +157,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "Conflict or illegal state transition"},
     422: {"description": "Validation or business-rule failure"},
     429: {"description": "Rate limited; see Retry-After"},
+    502: {"description": "The payment gateway refused the request (its reason in the message)"},
     503: {"description": "Database unavailable; see Retry-After"},
 }
 

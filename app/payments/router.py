@@ -35,7 +35,7 @@ IdemKey = Annotated[str, IdempotencyKey]
 
 
 @router.post("/api/payments", status_code=201, response_model=Envelope[PaymentCheckout],
-             responses=responses(404, 409, 422))
+             responses=responses(404, 409, 422, 502))
 async def create_payment(
     body: PaymentCreate, actor: require(Permission.PAYMENTS_MAKE), key: IdemKey
 ) -> Any:
@@ -137,7 +137,7 @@ async def hold_payment(
 
 
 @router.post("/api/payments/{paymentId}/refunds", status_code=201,
-             response_model=Envelope[RefundRead], responses=responses(404, 409, 422))
+             response_model=Envelope[RefundRead], responses=responses(404, 409, 422, 502))
 async def refund_payment(
     payment_id: PaymentId, body: RefundIn, actor: require(Permission.REFUNDS_ISSUE), key: IdemKey
 ) -> Any:

@@ -127,8 +127,13 @@ class HoldIn(APIModel):
     reason: Reason
 
 
+MIN_REFUND_PAISE = 100
+
+
 class RefundIn(APIModel):
-    amount: Annotated[StrictInt, Field(gt=0, le=MAX_PAISE, description="Paise")]
+    # Razorpay refuses refunds under ₹1.00.
+    amount: Annotated[StrictInt, Field(ge=MIN_REFUND_PAISE, le=MAX_PAISE,
+                                       description="Paise, at least 100 (₹1.00)")]
     reason: Reason
 
 
