@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.examples import SchemaExamples
+from tools.openapi import openapi_document
 from tools.postman_flows import FLOW_PASSWORD, FLOWS, Number, Step
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,13 +35,6 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 _NUMBER_MARK = "\u0000number:"
 _SET_VARIABLE = re.compile(r"collectionVariables\.set\([\"'](\w+)[\"']")
 
-
-def openapi_document() -> dict[str, Any]:
-    """The app's OpenAPI document, built in this process (no server, no database)."""
-    from app.core.config import Settings
-    from app.main import create_app
-
-    return create_app(Settings()).fastapi.openapi()
 
 
 # --- pieces of the Postman format ---------------------------------------------------------------

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tools.openapi import openapi_document
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENT_DIR = REPO_ROOT / "clients" / "typescript"
 SCHEMA_FILE = CLIENT_DIR / "src" / "schema.d.ts"
@@ -26,14 +28,6 @@ TOOL_TIMEOUT = 120
 class ToolError(RuntimeError):
     """An npm tool failed; the message carries its output."""
 
-
-def openapi_document() -> dict[str, Any]:
-    """The app's OpenAPI document, built in-process with fixed settings (no environment)."""
-    from app.core.config import Environment, Settings
-    from app.main import create_app
-
-    settings = Settings(app_env=Environment.TEST, log_level="WARNING")
-    return create_app(settings).fastapi.openapi()
 
 
 def installed_tools() -> Path:

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from tools.postman import COLLECTION_FILE, ENVIRONMENT_FILE, openapi_document, rendered
+from tools.openapi import openapi_document
+from tools.postman import COLLECTION_FILE, ENVIRONMENT_FILE, rendered
 from tools.postman_flows import FLOWS
 
 
