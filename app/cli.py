@@ -114,7 +114,7 @@ def serve(config: Settings) -> None:
 
     with embedded_or_url(config) as (url, database):
         config.database.mongodb_url = url
-        app = create_app(config)
+        app = create_app(config, freeze_heap=True)  # a long-lived server process
         print(f"Parts & Repair Platform API on http://{config.host}:{config.port}")
         print(f"Swagger UI: http://{config.host}:{config.port}/docs")
         if database is not None:

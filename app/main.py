@@ -1,5 +1,6 @@
 """The application: FastAPI with every domain router, Socket.IO on the same ASGI app."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -208,7 +209,7 @@ async def _audit_ip_block(ip: str) -> None:
     )
 
 
-def create_fastapi(config: Settings) -> FastAPI:
+def create_fastapi(config: Settings, *, freeze_heap: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = config.database.mongodb_url
@@ -225,6 +226,12 @@ def create_fastapi(config: Settings) -> FastAPI:
             jobs.start()
         app.state.jobs = jobs
         refresher = catalog_tasks.start_refresher() if config.background_tasks_enabled else None
+        if freeze_heap:
+            # Everything built so far lives as long as the process: out of the collector's
+            # sight, a full collection no longer walks it (it paused a 500-member chat
+            # fan-out for 100+ ms; bench/README.md "Chat fan-out").
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -297,12 +304,12 @@ def _add_root_redirect(app: FastAPI) -> None:
         return RedirectResponse("/docs")
 
 
-def create_app(config: Settings | None = None) -> Any:
+def create_app(config: Settings | None = None, *, freeze_heap: bool = False) -> Any:
     """The ASGI app: Socket.IO at /socket.io, everything else FastAPI."""
     config = config or get_settings()
     use_settings(config)
     configure_logging(config.log_level)
-    fastapi_app = create_fastapi(config)
+    fastapi_app = create_fastapi(config, freeze_heap=freeze_heap)
     sio = create_socketio_server(config)
     realtime_events.use_server(sio)
     asgi = SecurityHeaders(

@@ -62,6 +62,7 @@ async function main() {
   const acks = [], firsts = [], spreads = [];
   let messages = 0, missing = 0, refused = null;
   const windowStart = performance.now();
+  const cpuStart = process.cpuUsage();
   while (performance.now() - windowStart < seconds * 1000) {
     const cmid = `bench-${messages}-${Date.now()}`;
     pending = clients;
@@ -85,12 +86,13 @@ async function main() {
     messages++;
   }
   const elapsed = (performance.now() - windowStart) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   sender.disconnect();
   room.forEach((socket) => socket.disconnect());
   // A pipe's write is asynchronous in Node: exit only once the whole line is out.
   process.stdout.write(JSON.stringify({
     step: "done", latenciesMs: latencies.map((ms) => Math.round(ms * 1000) / 1000), messages,
-    missing, refused, elapsed, ackMs: median(acks), firstMs: median(firsts),
+    missing, refused, elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, ackMs: median(acks), firstMs: median(firsts),
     spreadMs: median(spreads),
   }) + "\n", () => process.exit(0));
 }

@@ -16,7 +16,6 @@ import subprocess
 from pathlib import Path
 
 from bench.load import Measured, Meter, Outcome, record
-from bench.procs import cpu_seconds
 from bench.scenarios import Context
 
 BENCH = Path(__file__).resolve().parent
@@ -62,14 +61,13 @@ async def chat_fanout(ctx: Context, name: str, clients: int) -> Measured:
                               f"{ready['connectSeconds']:.1f} s (Node, socket.io-client 4)")
         meter = Meter(ctx.server)
         meter.start()
-        node_cpu = cpu_seconds(node.pid)
         assert node.stdin is not None
         node.stdin.write(b"go\n")
         done = await _line(node, ctx.seconds + READY_TIMEOUT)
         meter.stop(measured)
-        node_cpu = cpu_seconds(node.pid) - node_cpu
-        measured.client_cpu += node_cpu
-        measured.other_cpu = max(0.0, measured.other_cpu - node_cpu)
+        # Node measures its own CPU over the window: it may have exited by now.
+        measured.client_cpu += done["cpuSeconds"]
+        measured.other_cpu = max(0.0, measured.other_cpu - done["cpuSeconds"])
     finally:
         if node.returncode is None:
             node.kill()
