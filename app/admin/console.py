@@ -10,7 +10,7 @@ from app.audit import service as audit_service
 from app.core import clock
 from app.core.permissions import Actor
 from app.disputes import service as disputes_service
-from app.payments import service as payments_service
+from app.payments import reads as payments_reads
 from app.repairs import service as repairs_service
 
 OVERRIDES_WINDOW = timedelta(days=30)
@@ -21,8 +21,8 @@ async def dashboard(actor: Actor) -> AdminDashboard:
      overrides) = await asyncio.gather(
         approvals.counts(actor),
         disputes_service.count_open(actor),
-        payments_service.escrow_held(actor),
-        payments_service.count_stuck(actor),
+        payments_reads.escrow_held(actor),
+        payments_reads.count_stuck(actor),
         alerts_service.count_open(actor),
         repairs_service.count_unassigned(actor),
         audit_service.count_overrides_since(actor, clock.utcnow() - OVERRIDES_WINDOW),

@@ -48,6 +48,7 @@ from app.media import service as media_service
 from app.media.models import Media
 from app.orders import service as orders_service
 from app.orders.models import Order
+from app.payments import reads as payments_reads
 from app.payments import service as payments_service
 from app.payments.ledger import service as ledger
 from app.payments.models import Payment, Refund
@@ -103,7 +104,7 @@ async def dispute_evidence(actor: Actor, dispute_id: str) -> DisputeEvidence:
     repair = await _repair(dispute.repair_id) if dispute.repair_id else None
     job_id = order.id if order is not None else dispute.repair_id or ""
     payment = await payments_service.get_payment(dispute.payment_id)
-    refunds = await payments_service.refunds_of(payment.id)
+    refunds = await payments_reads.refunds_of(payment.id)
     postings = await ledger.transactions_of_payment(payment.id)
     chat, messages = await chat_service.transcript(job_id)
     media = await media_service.records(sorted({m for msg in messages for m in msg.media_ids}))

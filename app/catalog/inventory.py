@@ -3,7 +3,7 @@
 from typing import Any
 
 from app.audit import service as audit
-from app.catalog import repository
+from app.catalog import inventory_repository
 from app.catalog.access import Viewer
 from app.catalog.exceptions import InventoryNotFound, StockBelowReserved
 from app.catalog.models import Inventory
@@ -25,7 +25,7 @@ def _check_manages(viewer: Viewer, dealer_id: str) -> None:
 
 
 async def _present(items: list[Inventory]) -> list[InventoryItemRead]:
-    labels = await repository.product_labels([item.id for item in items])
+    labels = await inventory_repository.product_labels([item.id for item in items])
     return [
         InventoryItemRead(
             id=item.id, product_id=item.product_id,
@@ -45,7 +45,7 @@ async def list_inventory(
 ) -> tuple[list[InventoryItemRead], str | None]:
     viewer = Viewer(actor)
     _check_manages(viewer, dealer_id)
-    items, next_cursor = await repository.page_inventory(
+    items, next_cursor = await inventory_repository.page_inventory(
         viewer, dealer_id, LOW_STOCK_THRESHOLD if low_stock_only else None, page
     )
     return await _present(items), next_cursor
@@ -56,7 +56,7 @@ async def low_stock(
 ) -> tuple[int, list[InventoryItemRead]]:
     """How many of the dealer's products are low on stock, and the `limit` lowest."""
     _check_manages(Viewer(actor), dealer_id)
-    count, items = await repository.low_stock(dealer_id, LOW_STOCK_THRESHOLD, limit)
+    count, items = await inventory_repository.low_stock(dealer_id, LOW_STOCK_THRESHOLD, limit)
     return count, (await _present(items) if items else [])
 
 
@@ -73,7 +73,7 @@ async def set_stock(actor: Actor, dealer_id: str, update: InventoryUpdate) -> li
     if not actor.is_admin:
         await dealers_service.require_selling(dealer_id)
     ids = [item.product_id for item in update.items]
-    current = await repository.find_inventories(ids)
+    current = await inventory_repository.find_inventories(ids)
     unknown, too_low = [], []
     for index, item in enumerate(update.items):
         stock = current.get(item.product_id)
@@ -90,10 +90,10 @@ async def set_stock(actor: Actor, dealer_id: str, update: InventoryUpdate) -> li
 
     async def work(session: Session) -> None:
         for index, item in enumerate(update.items):
-            before = await repository.set_quantity(session, dealer_id, item.product_id,
+            before = await inventory_repository.set_quantity(session, dealer_id, item.product_id,
                                                    item.quantity)
             if before is None:  # a reservation landed since the check above
-                fresh = await repository.find_inventories([item.product_id], session=session)
+                fresh = await inventory_repository.find_inventories([item.product_id], session=session)
                 reserved = fresh.get(item.product_id, {}).get("reserved_count", 0)
                 raise StockBelowReserved(data={"errors": [
                     _below_reserved(index, item.product_id, item.quantity, reserved)]})
@@ -110,5 +110,5 @@ async def set_stock(actor: Actor, dealer_id: str, update: InventoryUpdate) -> li
                 )
 
     await transaction(work)
-    after = await repository.find_inventories(ids)
+    after = await inventory_repository.find_inventories(ids)
     return await _present([Inventory.model_validate(after[pid]) for pid in ids if pid in after])

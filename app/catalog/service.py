@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.audit import service as audit
-from app.catalog import repository
+from app.catalog import inventory_repository, repository
 from app.catalog.exceptions import StockNotReserved
 from app.core.database import Session, transaction
 from app.core.permissions import SYSTEM_ACTOR
@@ -49,7 +49,7 @@ async def get_products(product_ids: list[str]) -> dict[str, ProductSnapshot]:
     if not ids:
         return {}
     found = await repository.find_products(ids)
-    stock = await repository.find_inventories([product.id for product in found])
+    stock = await inventory_repository.find_inventories([product.id for product in found])
     return {
         product.id: ProductSnapshot(
             id=product.id, dealer_id=product.dealer_id, sku=product.sku, title=product.title,
@@ -70,12 +70,12 @@ def _units(quantity: int) -> int:
 
 async def reserve_stock(session: Session | None, product_id: str, quantity: int) -> bool:
     """Move `quantity` from available to reserved if that much is available; False if not."""
-    return await repository.reserve(session, product_id, _units(quantity))
+    return await inventory_repository.reserve(session, product_id, _units(quantity))
 
 
 async def release_stock(session: Session | None, product_id: str, quantity: int) -> None:
     """Return reserved units to available; never takes reserved below zero (then logs)."""
-    if not await repository.release(session, product_id, _units(quantity)):
+    if not await inventory_repository.release(session, product_id, _units(quantity)):
         log.warning(
             "release of more stock than is reserved ignored",
             extra={"productId": product_id, "quantity": quantity},
@@ -88,14 +88,14 @@ async def commit_stock(session: Session | None, product_id: str, quantity: int) 
     Raises StockNotReserved (409) when fewer units are reserved, so the caller's
     transaction aborts instead of selling stock that was never held.
     """
-    if not await repository.commit(session, product_id, _units(quantity)):
+    if not await inventory_repository.commit(session, product_id, _units(quantity)):
         raise StockNotReserved(data={"productId": product_id, "quantity": quantity})
 
 
 async def return_stock(session: Session | None, product_id: str, quantity: int) -> None:
     """Sold units come back (a paid order was cancelled before shipping): quantity and
     available both rise by `quantity`."""
-    await repository.restock(session, product_id, _units(quantity))
+    await inventory_repository.restock(session, product_id, _units(quantity))
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ async def reserved_untouched_since(
     """Products holding reserved units whose stock nothing has written since `before`."""
     return [
         HeldStock(doc["_id"], doc["reserved_count"], doc["available"], doc["updated_at"])
-        for doc in await repository.reserved_untouched_since(before, limit, after_id)
+        for doc in await inventory_repository.reserved_untouched_since(before, limit, after_id)
     ]
 
 
@@ -123,7 +123,7 @@ async def release_unheld(stock: HeldStock, units: int, held_by_orders: int) -> b
     stock is exactly as `stock` read it; False (nothing changed) otherwise."""
 
     async def work(session: Session) -> bool:
-        if not await repository.release_unheld(
+        if not await inventory_repository.release_unheld(
             session, stock.product_id, stock.reserved, stock.touched_at, _units(units)
         ):
             return False

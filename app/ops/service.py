@@ -16,7 +16,8 @@ from app.core.metrics import (
     REGISTRY,
     SOCKETIO_CONNECTIONS,
 )
-from app.payments import repository as payments_repository
+from app.core.permissions import SYSTEM_ACTOR
+from app.payments import reads as payments_reads
 from app.realtime.events import connection_count
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -65,9 +66,9 @@ async def readiness(config: Settings) -> tuple[bool, dict[str, Any]]:
 
 async def metrics_text() -> bytes:
     """The Prometheus exposition, the business gauges refreshed first (indexed counts)."""
-    for status, count in (await payments_repository.count_by_status()).items():
+    for status, count in (await payments_reads.count_by_status()).items():
         PAYMENTS.labels(status).set(count)
-    held_payments, held_paise = await payments_repository.escrow_held_totals()
+    held_payments, held_paise = await payments_reads.escrow_held(SYSTEM_ACTOR)
     ESCROW_HELD_PAYMENTS.set(held_payments)
     ESCROW_HELD_PAISE.set(held_paise)
     SOCKETIO_CONNECTIONS.set(connection_count())

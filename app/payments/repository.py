@@ -137,18 +137,6 @@ async def count_by_status() -> dict[str, int]:
             for status in PaymentStatus}
 
 
-async def escrow_held_totals() -> tuple[int, int]:
-    """(payments, paise) still held in escrow, frozen or disputed ones included; one
-    aggregation over the escrow-status index."""
-    held = [EscrowStatus.HELD.value, EscrowStatus.ON_HOLD.value, EscrowStatus.DISPUTED.value]
-    rows = await (await _payments().aggregate([
-        {"$match": {"escrow_status": {"$in": held}}},
-        {"$group": {"_id": None, "count": {"$sum": 1}, "paise": {"$sum": {"$subtract": [
-            "$amount_captured", {"$add": ["$amount_released", "$refunded_from_escrow"]}]}}}},
-    ])).to_list()
-    return (rows[0]["count"], rows[0]["paise"]) if rows else (0, 0)
-
-
 async def escrow_expectations() -> dict[str, int]:
     """Payment id → what its escrow account should hold, for the ledger verifier."""
     expected: dict[str, int] = {}

@@ -9,7 +9,7 @@ from app.core.idempotency import IdempotencyKey, run_once
 from app.core.pagination import Pagination
 from app.core.permissions import Permission
 from app.core.schemas import Envelope, Page, ok
-from app.payments import service
+from app.payments import reads, service
 from app.payments.gateway_access import gateway
 from app.payments.ledger import service as ledger
 from app.payments.models import EscrowStatus, PaymentStatus
@@ -91,7 +91,7 @@ async def list_payments(
     """Payment history: your own (as payer or payee dealer); admins see all, with filters."""
     filters = {"status": status, "escrow_status": escrow_status, "payee_id": payee_id,
                "payer_id": payer_id}
-    payments, next_cursor = await service.list_payments(actor, page, filters)
+    payments, next_cursor = await reads.list_payments(actor, page, filters)
     return ok(Page[PaymentRead](items=[PaymentRead.of(p, actor) for p in payments],
                                 next_cursor=next_cursor))
 
@@ -158,9 +158,9 @@ async def refund_payment(
 @router.get("/api/admin/ledger/verify", tags=["Admin"])
 async def verify_ledger(actor: require(Permission.LEDGER_VERIFY)) -> Envelope[LedgerVerification]:
     """Check every ledger invariant and report the first violation."""
-    report = await ledger.verify(await service.escrow_expectations(),
-                                 await service.refund_in_flight_expectations(),
-                                 await service.captured_payees())
+    report = await ledger.verify(await reads.escrow_expectations(),
+                                 await reads.refund_in_flight_expectations(),
+                                 await reads.captured_payees())
     return ok(LedgerVerification(
         valid=report.valid, checked_transactions=report.checked_transactions,
         first_violation=report.violations[0] if report.violations else None,

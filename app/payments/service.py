@@ -16,7 +16,6 @@ from app.core import clock
 from app.core.config import settings
 from app.core.database import Session, transaction
 from app.core.errors import IllegalTransition
-from app.core.pagination import PageRequest
 from app.core.permissions import SYSTEM_ACTOR, Actor
 from app.orders.models import Order
 from app.payments import commission, outcomes, refunds, repository
@@ -39,7 +38,7 @@ from app.payments.holds import freeze_for_dispute as freeze_for_dispute
 from app.payments.holds import set_hold as set_hold
 from app.payments.ledger import accounts
 from app.payments.ledger import service as ledger
-from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus, Refund
+from app.payments.models import EscrowStatus, PayableType, Payment, PaymentStatus
 from app.payments.payables import payable_of
 from app.payments.refunds import refund as refund
 from app.payments.release import DisputeReleased as DisputeReleased
@@ -388,42 +387,3 @@ async def reconcile(payment: Payment) -> str:
 
 
 # --- reads -------------------------------------------------------------------------------
-
-
-async def list_payments(
-    actor: Actor, page: PageRequest, filters: dict[str, Any]
-) -> tuple[list[Payment], str | None]:
-    """The payments `actor` may see (payer, payee dealer, admins: all), filtered."""
-    return await repository.list_visible(actor, page, filters)
-
-
-async def escrow_expectations() -> dict[str, int]:
-    """Payment id → what its escrow account should hold, for the ledger verifier."""
-    return await repository.escrow_expectations()
-
-
-async def captured_payees() -> dict[str, str]:
-    """Payment id → its payee (an order's dealer, a repair's technician)."""
-    return await repository.captured_payees()
-
-
-async def refund_in_flight_expectations() -> dict[str, int]:
-    """Payment id → what its refunds in flight should hold (its pending refunds)."""
-    return await repository.in_flight_refund_amounts()
-
-
-async def escrow_held(actor: Actor) -> tuple[int, int]:
-    """(payments whose escrow holds money, paise held), for the governance dashboard."""
-    return await repository.escrow_held(actor)
-
-
-async def count_stuck(actor: Actor) -> int:
-    """Payments `created` longer than PAYMENT_STUCK_AFTER_MINUTES (the SLA job alerts on
-    each), for the governance dashboard."""
-    stuck_after = timedelta(minutes=settings().escrow.payment_stuck_after_minutes)
-    return await repository.count_created_before(actor, clock.utcnow() - stuck_after)
-
-
-async def refunds_of(payment_id: str) -> list[Refund]:
-    """A payment's refunds, oldest first."""
-    return await repository.refunds_of(payment_id)
